@@ -1,0 +1,33 @@
+"""NeuroBench: cognitive neuroscience tasks as fast, seeded Gymnasium environments."""
+
+from neurobench import tasks as _families  # noqa: F401  (registers every task)
+from neurobench.core.channels import Channels
+from neurobench.core.env import TaskEnv
+from neurobench.core.errors import (
+    InvalidActionError,
+    InvalidParameterError,
+    NeuroBenchError,
+    UnknownNameError,
+)
+from neurobench.core.registry import make, make_task, task_class, tasks
+from neurobench.core.rules import Outcome
+from neurobench.core.task import Task
+from neurobench.core.trials import TrialBatch
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Channels",
+    "InvalidActionError",
+    "InvalidParameterError",
+    "NeuroBenchError",
+    "Outcome",
+    "Task",
+    "TaskEnv",
+    "TrialBatch",
+    "UnknownNameError",
+    "make",
+    "make_task",
+    "task_class",
+    "tasks",
+]

@@ -1,0 +1,6 @@
+"""Agents: the protocol models implement, and the reference agents."""
+
+from neurobench.agents.base import Agent
+from neurobench.agents.reference import IdealObserver, OracleAgent, RandomAgent
+
+__all__ = ["Agent", "IdealObserver", "OracleAgent", "RandomAgent"]

@@ -1,0 +1,51 @@
+"""The Agent protocol: what the harness needs from any model it evaluates.
+
+An agent acts on a *batch* of environments at once and threads its own recurrent
+state through ``act``, so one evaluation loop serves a lookup-table oracle and a
+PyTorch RNN alike. Wrapping a model takes three methods::
+
+    class MyRNN(Agent):
+        def initial_state(self, num_envs, *, seed):
+            return torch.zeros(1, num_envs, HIDDEN)
+        def act(self, obs, state, info):
+            out, state = self.rnn(torch.as_tensor(obs)[None], state)
+            return self.readout(out[0]).argmax(-1).numpy(), state
+
+Evaluation runs each environment as one long session: trials follow one another
+without resets, as in the training data, and the state carries across trials.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import numpy as np
+
+from neurobench.core.task import Task
+
+
+class Agent(ABC):
+    """Base class (and protocol) of agents.
+
+    ``info`` passed to :meth:`act` holds per-environment arrays:
+    ``new_trial`` (bool: the observation is the first of a new trial) and
+    ``target`` (the correct action now; privileged, only reference agents such as
+    the oracle may read it).
+    """
+
+    name: ClassVar[str] = "agent"
+    learns: ClassVar[bool] = False
+
+    def fit(self, task: Task, *, seed: int, budget: int) -> None:  # noqa: B027 (optional hook)
+        """Prepare for ``task``: learning agents train for ``budget`` env steps;
+        reference agents only read what they need from the task."""
+
+    def initial_state(self, num_envs: int, *, seed: int) -> Any:
+        """Recurrent state before the first step of ``num_envs`` sessions."""
+        return None
+
+    @abstractmethod
+    def act(self, obs: np.ndarray, state: Any, info: Mapping[str, np.ndarray]) -> tuple[np.ndarray, Any]:
+        """Actions ``[num_envs]`` for observations ``[num_envs, obs_dim]``."""

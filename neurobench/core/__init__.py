@@ -1,0 +1,1 @@
+"""The trial engine: timing, trials, response rules, tasks, envs and the registry."""

@@ -1,0 +1,161 @@
+"""``TaskEnv``: a task as a Gymnasium environment, trial after trial like a session."""
+
+from __future__ import annotations
+
+import operator
+from typing import Any, SupportsFloat
+
+import gymnasium as gym
+import numpy as np
+
+from neurobench.core.errors import InvalidActionError, InvalidParameterError
+from neurobench.core.rules import OUTCOME_NAMES, Outcome
+from neurobench.core.stream import TrialStream
+from neurobench.core.task import Task
+from neurobench.core.trials import TrialBatch
+
+DEFAULT_TRIALS_PER_EPISODE = 100
+
+
+class TaskEnv(gym.Env[np.ndarray, np.int64]):
+    """Steps through the trials of a task; one episode is a session of trials.
+
+    An episode is truncated (never terminated: the task itself has no end) after
+    ``trials_per_episode`` trials (default 100) or ``max_steps`` steps, whichever
+    comes first; pass ``None`` to disable either. ``reset()`` without a seed continues
+    the same trial stream, so consecutive sessions never repeat trials.
+
+    ``info`` at every step holds ``gt`` (the correct action for the step just taken),
+    ``target`` (the correct action for the returned observation), ``new_trial``
+    (a trial just ended), and, when one did, ``trial``: its index in the stream, its
+    ``outcome`` (correct / fail / miss / abort), total ``reward`` and conditions.
+    """
+
+    metadata: dict[str, Any] = {"render_modes": []}  # noqa: RUF012 (gymnasium convention)
+
+    def __init__(
+        self,
+        task: Task,
+        trials_per_episode: int | None = DEFAULT_TRIALS_PER_EPISODE,
+        max_steps: int | None = None,
+    ) -> None:
+        for name, value in (("trials_per_episode", trials_per_episode), ("max_steps", max_steps)):
+            if value is not None and (not isinstance(value, int | np.integer) or value < 1):
+                raise InvalidParameterError(f"{name} must be a positive integer or None, got {value!r}")
+        self.task = task
+        self.trials_per_episode = trials_per_episode
+        self.max_steps = max_steps
+        self.observation_space = task.observation_space
+        self.action_space = task.action_space
+        self._n_actions = int(task.action_space.n)
+        self._stream: TrialStream | None = None
+        self._chunk: TrialBatch | None = None
+        self._row = 0
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        super().reset(seed=seed)
+        if seed is not None or self._stream is None:
+            self._stream = TrialStream(self.task, self.np_random)
+            self._chunk = None
+            self._begin_trial()
+        elif self._t > 0:  # abandon the interrupted trial; a trial not yet begun is kept
+            self._begin_trial()
+        self._episode_trials = 0
+        self._episode_steps = 0
+        return self._obs[0], {"target": int(self._target[0])}
+
+    def step(self, action: Any) -> tuple[np.ndarray, SupportsFloat, bool, bool, dict[str, Any]]:
+        a = self._checked(action)
+        t = self._t
+        reward = float(self._reward[t, a])
+        event = int(self._event[t, a])
+        if event > self._outcome:
+            self._outcome = event
+        self._trial_reward += reward
+        info: dict[str, Any] = {"gt": int(self._target[t])}
+        t = int(self._next[t, a])
+        self._episode_steps += 1
+        if t >= self._length:
+            info["new_trial"] = True
+            info["trial"] = self._trial_record()
+            self._episode_trials += 1
+            self._begin_trial()
+            t = 0
+        else:
+            info["new_trial"] = False
+        self._t = t
+        info["target"] = int(self._target[t])
+        truncated = (
+            self.trials_per_episode is not None and self._episode_trials >= self.trials_per_episode
+        ) or (self.max_steps is not None and self._episode_steps >= self.max_steps)
+        return self._obs[t], reward, False, truncated, info
+
+    @property
+    def trial(self) -> TrialBatch:
+        """The current trial, as a batch of one (observations, periods, conditions)."""
+        if self._chunk is None:
+            raise gym.error.ResetNeeded("call reset() before reading the current trial")
+        return self._chunk.take(np.array([self._row]))
+
+    @property
+    def step_in_trial(self) -> int:
+        """Index of the current step within the current trial."""
+        return self._t
+
+    def _begin_trial(self) -> None:
+        """Move to the next trial of the stream, drawing a new chunk when needed."""
+        self._row += 1
+        if self._chunk is None or self._row >= self._chunk.n:
+            assert self._stream is not None
+            self._chunk = self._stream.next_chunk()
+            self._tables = tabulate(self.task, self._chunk)
+            self._row = 0
+        row, chunk = self._row, self._chunk
+        self._obs = chunk.obs[row]
+        self._target = chunk.target[row]
+        self._reward, self._event, self._next = (table[row] for table in self._tables)
+        self._length = int(chunk.length[row])
+        self._t = 0
+        self._outcome = 0  # worst event so far (an Outcome code, as a plain int for speed)
+        self._trial_reward = 0.0
+
+    def _trial_record(self) -> dict[str, Any]:
+        assert self._chunk is not None
+        outcome = self._outcome or Outcome.MISS
+        return {
+            "index": int(self._chunk.index[self._row]),
+            "outcome": OUTCOME_NAMES[outcome],
+            "reward": self._trial_reward,
+            **self._chunk.trial_conditions(self._row),
+        }
+
+    def _checked(self, action: Any) -> int:
+        try:
+            a = operator.index(action)
+        except TypeError:
+            a = -1
+        if not 0 <= a < self._n_actions:
+            names = ", ".join(f"{i}={label}" for i, label in enumerate(action_labels(self.task)))
+            raise InvalidActionError(
+                f"action {action!r} is not in the action space Discrete({self._n_actions}) "
+                f"of {self.task.name}; valid actions: {names}"
+            )
+        return a
+
+
+def tabulate(task: Task, chunk: TrialBatch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Reward, event and next-step tables ``[n, T, n_actions]`` for every trial, step
+    and action of a chunk: the rule evaluated once, so stepping is a lookup."""
+    n, horizon = chunk.n, chunk.max_length
+    trial = np.arange(n)[:, None, None]
+    t = np.arange(horizon)[None, :, None]
+    action = np.arange(task.action_space.n)[None, None, :]
+    response = task.rule.respond(chunk, trial, t, action)
+    shape = (n, horizon, int(task.action_space.n))
+    return tuple(np.broadcast_to(part, shape) for part in response)  # type: ignore[return-value]
+
+
+def action_labels(task: Task) -> list[str]:
+    return task.action_channels.labels()

@@ -1,0 +1,183 @@
+"""Response rules: how actions become rewards, trial ends and outcomes.
+
+A rule is evaluated on whole arrays. ``respond(batch, trial, t, action)`` takes
+broadcastable index arrays, so the same code serves two callers:
+
+* the single env tabulates it once per chunk of trials over every (trial, step,
+  action), then steps by table lookup (fast for one env);
+* the vector env calls it once per step on the current (trial, step, action) of all
+  its envs (no per-env Python loop).
+
+Rules write nothing and keep no state between calls; what varies within a trial is
+precomputed per step into the batch's ``phase`` codes when the trial is built.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from enum import IntEnum
+from typing import TYPE_CHECKING, NamedTuple
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from neurobench.core.trials import TrialBatch, TrialBuilder
+
+
+class Outcome(IntEnum):
+    """How a trial (or one answer in it) ended. Larger is worse: a trial's outcome is
+    the worst of its events, so one missed answer spoils a two-answer trial."""
+
+    NONE = 0
+    CORRECT = 1
+    FAIL = 2
+    MISS = 3
+    ABORT = 4
+
+
+OUTCOME_NAMES = tuple(o.name.lower() for o in Outcome)
+
+
+class Move(IntEnum):
+    """Where time goes after a step."""
+
+    NEXT = 0  # the following step
+    END = 1  # the trial is over
+    SKIP = 2  # the end of the current response window (answer given, trial goes on)
+
+
+class Response(NamedTuple):
+    reward: np.ndarray
+    event: np.ndarray  # Outcome codes, int8
+    next_t: np.ndarray  # step to go to; >= the trial's length ends it
+
+
+class ResponseRule(ABC):
+    """Maps (trial, step, action) to reward, event and the next step."""
+
+    @abstractmethod
+    def phases(self, trials: TrialBuilder) -> tuple[np.ndarray, np.ndarray | None]:
+        """Per-step phase codes ``[n, T]`` (and optional resume steps) for new trials."""
+
+    @abstractmethod
+    def respond(self, batch: TrialBatch, trial: np.ndarray, t: np.ndarray, action: np.ndarray) -> Response:
+        """Evaluate actions at steps ``t`` of trials ``trial`` (broadcastable)."""
+
+
+FIXATE = 0  # action index of "keep fixating / do nothing" in every discrete task
+
+
+class Phase(IntEnum):
+    """What the fixate-then-choose rule expects at a step."""
+
+    FREE = 0  # anything goes, nothing happens
+    HOLD = 1  # keep fixating; moving costs the abort reward (and ends the trial if abort)
+    GO = 2  # answer now; the answer ends the trial
+    GO_SKIP = 3  # answer now; the answer ends this window, the trial goes on
+    NOGO = 4  # withhold (target is fixation); any answer is wrong and ends the trial
+    NOGO_SKIP = 5
+    # the same six codes + LAST mark the last step of a response window, where
+    # not answering is decided (a miss, or a correct withhold)
+
+
+LAST = len(Phase)
+_RELATIONS = 3  # action is: fixate, the target, another answer
+
+
+class FixateThenChoose(ResponseRule):
+    """Hold fixation, then answer once per response window.
+
+    The rule of most NeuroGym tasks and of the papers behind them:
+
+    * in ``hold`` periods, leaving fixation costs ``rewards["abort"]``; with
+      ``abort=True`` it also ends the trial (outcome ``abort``);
+    * in each of the ``windows`` (in time order), the first non-fixation action is the
+      answer: ``correct`` if it equals the target, else ``fail``. The answer in the last
+      window ends the trial; earlier answers jump to the end of their window;
+    * a window passed without an answer is a ``miss`` (reward ``miss``) if an answer was
+      expected, and ``correct`` if the target was to keep fixating (no-go trials);
+    * other periods are free: actions there have no consequence.
+
+    Everything is encoded in a lookup table indexed by (phase code, relation of the
+    action to the target), computed once per rule.
+    """
+
+    def __init__(
+        self,
+        hold: Sequence[str],
+        windows: Sequence[str],
+        rewards: Mapping[str, float],
+        abort: bool = False,
+    ) -> None:
+        self.hold = tuple(hold)
+        self.windows = tuple(windows)
+        self.abort = abort
+        self.rewards = dict(rewards)
+        self._reward, self._event, self._move = self._table()
+
+    def _table(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        r = self.rewards
+        miss = r.get("miss", 0.0)
+        shape = (2 * LAST, _RELATIONS)
+        reward = np.zeros(shape, dtype=np.float32)
+        event = np.zeros(shape, dtype=np.int8)
+        move = np.zeros(shape, dtype=np.int8)
+
+        def answer(code: int, ends: Move) -> None:
+            for base in (code, code + LAST):
+                reward[base, 1:] = r["correct"], r["fail"]
+                event[base, 1:] = Outcome.CORRECT, Outcome.FAIL
+                move[base, 1:] = ends
+
+        def withhold(code: int, ends: Move) -> None:
+            for base in (code, code + LAST):
+                reward[base, 1:] = r["fail"]
+                event[base, 1:] = Outcome.FAIL
+                move[base, 1:] = ends
+            event[code + LAST, 0] = Outcome.CORRECT
+
+        for base in (Phase.HOLD, Phase.HOLD + LAST):
+            reward[base, 2] = r["abort"]
+            if self.abort:
+                event[base, 2], move[base, 2] = Outcome.ABORT, Move.END
+        answer(Phase.GO, Move.END)
+        answer(Phase.GO_SKIP, Move.SKIP)
+        withhold(Phase.NOGO, Move.END)
+        withhold(Phase.NOGO_SKIP, Move.SKIP)
+        for code in (Phase.GO, Phase.GO_SKIP):
+            reward[code + LAST, 0] = miss
+            event[code + LAST, 0] = Outcome.MISS
+        return reward.ravel(), event.ravel(), move.ravel()
+
+    def phases(self, trials: TrialBuilder) -> tuple[np.ndarray, np.ndarray | None]:
+        phase = np.zeros((trials.n, trials.max_length), dtype=np.int8)
+        phase[trials.mask(*self.hold)] = Phase.HOLD
+        resume = None
+        last_window = len(self.windows) - 1
+        for k, window in enumerate(self.windows):
+            inside = trials.mask(window)
+            nogo = ~(trials.target * inside).any(axis=1)
+            code = np.where(nogo, Phase.NOGO, Phase.GO).astype(np.int8)
+            if k < last_window:
+                code += Phase.GO_SKIP - Phase.GO
+                if resume is None:
+                    resume = np.zeros(phase.shape, dtype=np.int32)
+                np.copyto(resume, trials.periods[window][1][:, None], where=inside)
+            np.copyto(phase, code[:, None], where=inside)
+            start, end = trials.periods[window]
+            has_steps = end > start
+            rows = np.flatnonzero(has_steps)
+            phase[rows, end[rows] - 1] += LAST
+        return phase, resume
+
+    def respond(self, batch: TrialBatch, trial: np.ndarray, t: np.ndarray, action: np.ndarray) -> Response:
+        target = batch.target[trial, t]
+        moved = action != FIXATE
+        relation = moved * (1 + (action != target))
+        key = batch.phase[trial, t] * _RELATIONS + relation
+        move = self._move[key]
+        next_t = np.where(move == Move.END, batch.length[trial], t + 1)
+        if batch.resume is not None:
+            next_t = np.where(move == Move.SKIP, batch.resume[trial, t], next_t)
+        return Response(self._reward[key], self._event[key], next_t)

@@ -1,0 +1,25 @@
+from matplotlib.figure import Figure
+
+import neurobench
+import neurobench.plot
+from neurobench.agents import OracleAgent
+
+
+def test_trial_plot_with_an_agent_shows_inputs_actions_rewards_and_periods():
+    fig = neurobench.plot.trial("DelayMatchSample", agent=OracleAgent(), n_trials=2, seed=0)
+    assert isinstance(fig, Figure)
+    inputs, actions, rewards = fig.axes
+    labels = {text.get_text() for text in inputs.texts}
+    assert {"fixation", "sample", "delay", "test"} <= labels  # the one-step decision is unlabelled
+    assert len(inputs.patches) == 2 * 5  # every period of both trials is shaded
+    assert [line.get_label() for line in inputs.lines[:3]] == ["fixation", "stimulus[0]", "stimulus[1]"]
+    assert {line.get_label() for line in actions.lines} >= {"ground truth", "action"}
+    assert rewards.lines[0].get_ydata().max() == 1.0
+
+
+def test_trial_plot_without_an_agent_draws_whole_trials():
+    fig = neurobench.plot.trial("PerceptualDecisionMaking", n_trials=3, dim_ring=8)
+    assert len(fig.axes) == 2
+    assert fig.axes[0].images  # eight stimulus units drawn as a heat map
+    steps = fig.axes[1].lines[0].get_xdata()
+    assert len(steps) == 3 * 22
