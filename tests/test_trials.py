@@ -155,7 +155,7 @@ durations = st.one_of(
 )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     dt=dts,
     dim_ring=st.integers(2, 8),
@@ -165,16 +165,16 @@ durations = st.one_of(
     seed=st.integers(0, 2**32 - 1),
 )
 def test_perceptual_trials_keep_their_invariants(dt, dim_ring, stimulus, delay, decision, seed):
-    task = neurobench.make_task(
-        "PerceptualDecisionMaking",
-        dt=dt,
-        dim_ring=dim_ring,
-        timing={"stimulus": stimulus, "delay": delay, "decision": decision},
-    )
+    timing = {"stimulus": stimulus, "delay": delay, "decision": decision}
+    if decision < dt:
+        with pytest.raises(neurobench.InvalidParameterError, match="response period 'decision'"):
+            neurobench.make_task("PerceptualDecisionMaking", dt=dt, timing=timing)
+        return
+    task = neurobench.make_task("PerceptualDecisionMaking", dt=dt, dim_ring=dim_ring, timing=timing)
     check_invariants(task, TrialStream.seeded(task, seed).take(64))
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     name=st.sampled_from(
         [
@@ -193,12 +193,18 @@ def test_perceptual_trials_keep_their_invariants(dt, dim_ring, stimulus, delay, 
 )
 def test_working_memory_trials_keep_their_invariants(name, dt, delay, seed):
     cls = neurobench.task_class(name)
-    period = next(p for p in cls().timing if "delay" in p)
+    defaults = cls().timing
+    period = next(p for p in defaults if "delay" in p)
+    windows = cls().response_periods
+    if any(defaults[w].bounds[0] < dt for w in windows):
+        with pytest.raises(neurobench.InvalidParameterError, match="response period"):
+            neurobench.make_task(name, dt=dt, timing={period: delay})
+        return
     task = neurobench.make_task(name, dt=dt, timing={period: delay})
     check_invariants(task, TrialStream.seeded(task, seed).take(32))
 
 
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(n_bin=st.integers(1, 8), dt=st.sampled_from([1.0, 5.0, 10.0]), seed=st.integers(0, 2**16))
 def test_pulse_trials_keep_their_invariants(n_bin, dt, seed):
     task = neurobench.make_task("PulseDecisionMaking", n_bin=n_bin, dt=dt)

@@ -78,6 +78,7 @@ class Task(ABC):
         object.__setattr__(self, "timing", self._resolve_timing(self.timing))
         object.__setattr__(self, "rewards", self._resolve_rewards(self.rewards))
         self.validate()
+        self._check_windows()
 
     # -- what subclasses provide -------------------------------------------------
     @property
@@ -196,6 +197,16 @@ class Task(ABC):
                 value = {k: d.spec() for k, d in value.items()}
             out[f.name] = _plain(value)
         return out
+
+    def _check_windows(self) -> None:
+        """Every response window must last at least one step, or no answer is possible."""
+        for period in self.response_periods:
+            shortest = self.timing[period].bounds[0]  # type: ignore[index]
+            if to_steps(shortest, self.dt) < 1:
+                raise InvalidParameterError(
+                    f"timing of {self.name}: response period {period!r} can last {shortest:g} ms, "
+                    f"less than one step of dt = {self.dt:g} ms, so no answer could be given"
+                )
 
     # -- resolution ----------------------------------------------------------------
     def _resolve_timing(self, given: Mapping[str, Any] | None) -> dict[str, Duration]:
