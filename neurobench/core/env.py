@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import operator
 from typing import Any, SupportsFloat
 
@@ -45,6 +46,8 @@ class TaskEnv(gym.Env[np.ndarray, np.int64]):
         self.task = task
         self.trials_per_episode = trials_per_episode
         self.max_steps = max_steps
+        self._trial_limit = trials_per_episode or math.inf
+        self._step_limit = max_steps or math.inf
         self.observation_space = task.observation_space
         self.action_space = task.action_space
         self._n_actions = int(task.action_space.n)
@@ -67,29 +70,31 @@ class TaskEnv(gym.Env[np.ndarray, np.int64]):
         return self._obs[0], {"target": int(self._target[0])}
 
     def step(self, action: Any) -> tuple[np.ndarray, SupportsFloat, bool, bool, dict[str, Any]]:
-        a = self._checked(action)
+        try:
+            a = operator.index(action)
+        except TypeError:
+            a = -1
+        if not 0 <= a < self._n_actions:
+            raise self._invalid(action)
         t = self._t
-        reward = float(self._reward[t, a])
-        event = int(self._event[t, a])
+        reward = self._reward[t][a]
+        event = self._event[t][a]
         if event > self._outcome:
             self._outcome = event
         self._trial_reward += reward
-        info: dict[str, Any] = {"gt": int(self._target[t])}
-        t = int(self._next[t, a])
+        gt = self._target[t]
+        t = self._next[t][a]
         self._episode_steps += 1
         if t >= self._length:
-            info["new_trial"] = True
-            info["trial"] = self._trial_record()
+            info = {"gt": gt, "new_trial": True, "trial": self._trial_record()}
             self._episode_trials += 1
             self._begin_trial()
             t = 0
         else:
-            info["new_trial"] = False
+            info = {"gt": gt, "new_trial": False}
         self._t = t
-        info["target"] = int(self._target[t])
-        truncated = (
-            self.trials_per_episode is not None and self._episode_trials >= self.trials_per_episode
-        ) or (self.max_steps is not None and self._episode_steps >= self.max_steps)
+        info["target"] = self._target[t]
+        truncated = self._episode_trials >= self._trial_limit or self._episode_steps >= self._step_limit
         return self._obs[t], reward, False, truncated, info
 
     @property
@@ -113,10 +118,11 @@ class TaskEnv(gym.Env[np.ndarray, np.int64]):
             self._tables = tabulate(self.task, self._chunk)
             self._row = 0
         row, chunk = self._row, self._chunk
+        self._length = length = int(chunk.length[row])
         self._obs = chunk.obs[row]
-        self._target = chunk.target[row]
-        self._reward, self._event, self._next = (table[row] for table in self._tables)
-        self._length = int(chunk.length[row])
+        # plain lists: indexing them is several times faster than numpy scalars
+        self._target = chunk.target[row, :length].tolist()
+        self._reward, self._event, self._next = (table[row, :length].tolist() for table in self._tables)
         self._t = 0
         self._outcome = 0  # worst event so far (an Outcome code, as a plain int for speed)
         self._trial_reward = 0.0
@@ -131,18 +137,12 @@ class TaskEnv(gym.Env[np.ndarray, np.int64]):
             **self._chunk.trial_conditions(self._row),
         }
 
-    def _checked(self, action: Any) -> int:
-        try:
-            a = operator.index(action)
-        except TypeError:
-            a = -1
-        if not 0 <= a < self._n_actions:
-            names = ", ".join(f"{i}={label}" for i, label in enumerate(action_labels(self.task)))
-            raise InvalidActionError(
-                f"action {action!r} is not in the action space Discrete({self._n_actions}) "
-                f"of {self.task.name}; valid actions: {names}"
-            )
-        return a
+    def _invalid(self, action: Any) -> InvalidActionError:
+        names = ", ".join(f"{i}={label}" for i, label in enumerate(self.task.action_channels.labels()))
+        return InvalidActionError(
+            f"action {action!r} is not in the action space Discrete({self._n_actions}) "
+            f"of {self.task.name}; valid actions: {names}"
+        )
 
 
 def tabulate(task: Task, chunk: TrialBatch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -155,7 +155,3 @@ def tabulate(task: Task, chunk: TrialBatch) -> tuple[np.ndarray, np.ndarray, np.
     response = task.rule.respond(chunk, trial, t, action)
     shape = (n, horizon, int(task.action_space.n))
     return tuple(np.broadcast_to(part, shape) for part in response)  # type: ignore[return-value]
-
-
-def action_labels(task: Task) -> list[str]:
-    return task.action_channels.labels()

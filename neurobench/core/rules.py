@@ -120,7 +120,7 @@ class FixateThenChoose(ResponseRule):
         r = self.rewards
         miss = r.get("miss", 0.0)
         shape = (2 * LAST, _RELATIONS)
-        reward = np.zeros(shape, dtype=np.float32)
+        reward = np.zeros(shape, dtype=np.float64)
         event = np.zeros(shape, dtype=np.int8)
         move = np.zeros(shape, dtype=np.int8)
 

@@ -1,0 +1,192 @@
+"""Throughput of NeuroBench against NeuroGym 2.3.1, measured side by side in one run.
+
+    python benchmarks/throughput.py            # full run, a few minutes
+    python benchmarks/throughput.py --quick    # under a minute
+
+NeuroGym pins gymnasium 0.29 and imports torch without declaring it, so it cannot share
+our environment: on first use this script creates ``benchmarks/.neurogym-venv`` with
+``neurogym==2.3.1`` and ``torch==2.13.0``. Each round runs one fresh process per library,
+alternating (NeuroGym, NeuroBench, NeuroGym, ...), on the tasks both have; the table shows
+per-task medians over rounds and the ratio NeuroBench / NeuroGym. Machines are shared and
+noisy: compare the ratios, which are measured in the same run, not the absolute rates.
+
+Measures: ``single`` (one env, random actions, steps/s), ``vecN`` (N envs, env-steps/s;
+NeuroGym's is gymnasium's SyncVectorEnv, run up to 16 envs), ``dsB`` (supervised dataset,
+batch B x seq_len 100, timesteps/s). Results go to ``benchmarks/out/`` as CSV and JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+WORKER = HERE / "_worker.py"
+NEUROGYM_VENV = HERE / ".neurogym-venv"
+NEUROGYM_PACKAGES = (["torch==2.13.0"], ["neurogym==2.3.1"])  # torch first: the CPU build on disk
+
+
+def neurogym_python() -> Path:
+    """The NeuroGym virtual environment's interpreter, created on first use."""
+    python = NEUROGYM_VENV / "bin" / "python"
+    if not python.exists():
+        print(f"creating {NEUROGYM_VENV} (neurogym 2.3.1 + torch 2.13.0), once...", file=sys.stderr)
+        subprocess.run([sys.executable, "-m", "venv", str(NEUROGYM_VENV)], check=True)
+        for packages in NEUROGYM_PACKAGES:
+            subprocess.run([str(python), "-m", "pip", "install", "-q", *packages], check=True)
+    return python
+
+
+def neurogym_tasks(python: Path) -> set[str]:
+    code = "import json; from neurogym.envs.registration import all_envs; print(json.dumps(all_envs()))"
+    output = subprocess.run([str(python), "-c", code], check=True, capture_output=True, text=True)
+    return {env_id.removesuffix("-v0") for env_id in json.loads(output.stdout.strip().splitlines()[-1])}
+
+
+def run_worker(python: Path | str, config: dict) -> list[dict]:
+    done = subprocess.run(
+        [str(python), str(WORKER), json.dumps(config)], check=True, capture_output=True, text=True
+    )
+    return [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+
+
+def measure(args: argparse.Namespace) -> list[dict]:
+    import neurobench
+
+    ours = {info.name for info in neurobench.tasks()}
+    python = neurogym_python()
+    tasks = sorted(ours & neurogym_tasks(python))
+    if args.tasks:
+        tasks = [t for t in tasks if t in args.tasks]
+    base = {
+        "tasks": tasks,
+        "measures": args.measures,
+        "steps": args.steps,
+        "repeats": args.repeats,
+        "vector_sizes": args.vector_sizes,
+        "vector_env_steps": args.vector_env_steps,
+        "dataset_batches": args.dataset_batches,
+        "dataset_draws": args.dataset_draws,
+        "seq_len": 100,
+    }
+    rows: list[dict] = []
+    for round_index in range(args.rounds):
+        for side, interpreter in (("neurogym", python), ("neurobench", sys.executable)):
+            started = time.perf_counter()
+            for row in run_worker(interpreter, {**base, "side": side}):
+                rows.append({**row, "side": side, "round": round_index})
+            print(
+                f"round {round_index + 1}/{args.rounds} {side}: {time.perf_counter() - started:.1f} s",
+                file=sys.stderr,
+            )
+    return rows
+
+
+def summarize(rows: list[dict]) -> list[dict]:
+    """Median over rounds per (task, measure, side), and the NeuroBench/NeuroGym ratio."""
+    values: dict[tuple[str, str, str], list[float]] = defaultdict(list)
+    for row in rows:
+        values[(row["task"], row["measure"], row["side"])].append(row["value"])
+    table = []
+    for task, measure in sorted({(t, m) for t, m, _ in values}):
+        ours = statistics.median(values.get((task, measure, "neurobench"), [float("nan")]))
+        theirs = statistics.median(values.get((task, measure, "neurogym"), [float("nan")]))
+        table.append({"task": task, "measure": measure, "neurobench": ours, "neurogym": theirs})
+    return table
+
+
+def print_table(table: list[dict], reference: dict[str, str]) -> list[dict]:
+    """Print per-measure tables, each ratio taken against the NeuroGym figure named in
+    ``reference`` (its own measure by default), and return the per-measure medians."""
+    by_measure: dict[str, list[dict]] = defaultdict(list)
+    for row in table:
+        by_measure[row["measure"]].append(row)
+    neurogym = {(r["task"], r["measure"]): r["neurogym"] for r in table}
+    medians = []
+    for measure, rows in by_measure.items():
+        against = reference.get(measure, measure)
+        print(f"\n{measure} (ratio against NeuroGym {against})")
+        print(f"  {'task':40s} {'NeuroGym':>12s} {'NeuroBench':>14s} {'ratio':>8s}")
+        ratios, ours = [], []
+        for row in rows:
+            base = neurogym.get((row["task"], against), float("nan"))
+            ratio = row["neurobench"] / base
+            ratios.append(ratio)
+            ours.append(row["neurobench"])
+            print(f"  {row['task']:40s} {base:12,.0f} {row['neurobench']:14,.0f} {ratio:7.1f}x")
+        median = {
+            "measure": measure,
+            "against": against,
+            "neurobench_median": statistics.median(ours),
+            "ratio_median": statistics.median(ratios),
+        }
+        medians.append(median)
+        print(
+            f"  {'median':40s} {'':12s} {median['neurobench_median']:14,.0f} {median['ratio_median']:7.1f}x"
+        )
+    return medians
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="fewer steps and rounds: under a minute")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--tasks", nargs="*", help="only these tasks")
+    parser.add_argument("--measures", nargs="*", default=["single"])
+    parser.add_argument("--vector-sizes", type=int, nargs="*", default=[16, 256, 1024])
+    parser.add_argument("--dataset-batches", type=int, nargs="*", default=[32, 256])
+    parser.add_argument("--out", type=Path, default=HERE / "out")
+    args = parser.parse_args()
+    args.steps, args.repeats, args.vector_env_steps, args.dataset_draws = 20_000, 3, 400_000, 40
+    if args.quick:
+        args.rounds, args.steps, args.repeats, args.vector_env_steps, args.dataset_draws = (
+            2,
+            4_000,
+            1,
+            60_000,
+            8,
+        )
+    if "vec" not in args.measures:
+        args.vector_sizes = []
+    if "dataset" not in args.measures:
+        args.dataset_batches = []
+
+    rows = measure(args)
+    table = summarize(rows)
+    reference = {f"vec{n}": "single" for n in args.vector_sizes if n > 16}
+    medians = print_table(table, reference)
+    args.out.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    csv_path = args.out / f"throughput-{stamp}.csv"
+    with csv_path.open("w") as handle:
+        handle.write("task,measure,neurogym,neurobench,ratio\n")
+        for row in table:
+            handle.write(
+                f"{row['task']},{row['measure']},{row['neurogym']:.1f},{row['neurobench']:.1f},"
+                f"{row['neurobench'] / row['neurogym']:.3f}\n"
+            )
+    json_path = args.out / f"throughput-{stamp}.json"
+    json_path.write_text(
+        json.dumps(
+            {
+                "config": {k: str(v) for k, v in vars(args).items()},
+                "table": table,
+                "medians": medians,
+                "raw": rows,
+            },
+            indent=1,
+        )
+    )
+    print(f"\nwrote {csv_path} and {json_path}")
+
+
+if __name__ == "__main__":
+    main()
