@@ -72,7 +72,7 @@ def measure(args: argparse.Namespace) -> list[dict]:
         "vector_sizes": args.vector_sizes,
         "vector_env_steps": args.vector_env_steps,
         "dataset_batches": args.dataset_batches,
-        "dataset_draws": args.dataset_draws,
+        "dataset_timesteps": args.dataset_timesteps,
         "seq_len": 100,
     }
     rows: list[dict] = []
@@ -140,20 +140,15 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer steps and rounds: under a minute")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--tasks", nargs="*", help="only these tasks")
-    parser.add_argument("--measures", nargs="*", default=["single"])
+    parser.add_argument("--measures", nargs="*", default=["single", "vec", "dataset"])
     parser.add_argument("--vector-sizes", type=int, nargs="*", default=[16, 256, 1024])
     parser.add_argument("--dataset-batches", type=int, nargs="*", default=[32, 256])
     parser.add_argument("--out", type=Path, default=HERE / "out")
     args = parser.parse_args()
-    args.steps, args.repeats, args.vector_env_steps, args.dataset_draws = 20_000, 3, 400_000, 40
+    args.steps, args.repeats, args.vector_env_steps, args.dataset_timesteps = 20_000, 3, 400_000, 300_000
     if args.quick:
-        args.rounds, args.steps, args.repeats, args.vector_env_steps, args.dataset_draws = (
-            2,
-            4_000,
-            1,
-            60_000,
-            8,
-        )
+        args.rounds, args.steps, args.repeats = 2, 4_000, 1
+        args.vector_env_steps, args.dataset_timesteps = 60_000, 60_000
     if "vec" not in args.measures:
         args.vector_sizes = []
     if "dataset" not in args.measures:

@@ -117,6 +117,7 @@ def test_dual_task_missing_the_first_answer_is_a_miss_even_if_the_second_is_righ
 def test_rule_tables_agree_with_direct_evaluation():
     """The single env's lookup tables are the rule evaluated per step, as the vector env does."""
     from neurobench.core.env import tabulate
+    from neurobench.core.rules import advance
     from neurobench.core.stream import TrialStream
 
     task = neurobench.make_task("DualDelayMatchSample", abort=True)
@@ -126,6 +127,7 @@ def test_rule_tables_agree_with_direct_evaluation():
     trial = rng.integers(chunk.n, size=500)
     t = rng.integers(chunk.length[trial])
     action = rng.integers(3, size=500)
-    direct = task.rule.respond(chunk, trial, t, action)
-    for table, values in zip(tables, direct, strict=True):
+    reward, event, move = task.rule.respond(chunk.phase[trial, t], chunk.target[trial, t], action)
+    next_t = advance(move, t, chunk.length[trial], chunk.resume[trial, t])
+    for table, values in zip(tables, (reward, event, next_t), strict=True):
         np.testing.assert_array_equal(table[trial, t, action], values)

@@ -10,7 +10,7 @@ import gymnasium as gym
 import numpy as np
 
 from neurobench.core.errors import InvalidActionError, InvalidParameterError
-from neurobench.core.rules import OUTCOME_NAMES, Outcome
+from neurobench.core.rules import OUTCOME_NAMES, Outcome, advance
 from neurobench.core.stream import TrialStream
 from neurobench.core.task import Task
 from neurobench.core.trials import TrialBatch
@@ -148,10 +148,10 @@ class TaskEnv(gym.Env[np.ndarray, np.int64]):
 def tabulate(task: Task, chunk: TrialBatch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Reward, event and next-step tables ``[n, T, n_actions]`` for every trial, step
     and action of a chunk: the rule evaluated once, so stepping is a lookup."""
-    n, horizon = chunk.n, chunk.max_length
-    trial = np.arange(n)[:, None, None]
-    t = np.arange(horizon)[None, :, None]
     action = np.arange(task.action_space.n)[None, None, :]
-    response = task.rule.respond(chunk, trial, t, action)
-    shape = (n, horizon, int(task.action_space.n))
-    return tuple(np.broadcast_to(part, shape) for part in response)  # type: ignore[return-value]
+    reward, event, move = task.rule.respond(chunk.phase[..., None], chunk.target[..., None], action)
+    t = np.arange(chunk.max_length)[None, :, None]
+    resume = None if chunk.resume is None else chunk.resume[..., None]
+    next_t = advance(move, t, chunk.length[:, None, None], resume)
+    shape = move.shape
+    return np.broadcast_to(reward, shape), np.broadcast_to(event, shape), next_t

@@ -1,12 +1,13 @@
 """Response rules: how actions become rewards, trial ends and outcomes.
 
-A rule is evaluated on whole arrays. ``respond(batch, trial, t, action)`` takes
-broadcastable index arrays, so the same code serves two callers:
+A rule is evaluated on whole arrays. ``respond(phase, target, action)`` takes the phase
+code and target of each step being evaluated, broadcastable against the actions, so the
+same code serves two callers:
 
 * the single env tabulates it once per chunk of trials over every (trial, step,
   action), then steps by table lookup (fast for one env);
-* the vector env calls it once per step on the current (trial, step, action) of all
-  its envs (no per-env Python loop).
+* the vector env calls it once per step on the current steps and actions of all its
+  envs (no per-env Python loop).
 
 Rules write nothing and keep no state between calls; what varies within a trial is
 precomputed per step into the batch's ``phase`` codes when the trial is built.
@@ -22,7 +23,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 
 if TYPE_CHECKING:
-    from neurobench.core.trials import TrialBatch, TrialBuilder
+    from neurobench.core.trials import TrialBuilder
 
 
 class Outcome(IntEnum):
@@ -50,19 +51,33 @@ class Move(IntEnum):
 class Response(NamedTuple):
     reward: np.ndarray
     event: np.ndarray  # Outcome codes, int8
-    next_t: np.ndarray  # step to go to; >= the trial's length ends it
+    move: np.ndarray  # Move codes, int8
 
 
 class ResponseRule(ABC):
-    """Maps (trial, step, action) to reward, event and the next step."""
+    """Maps (phase, target, action) at a step to reward, event and where time goes."""
 
     @abstractmethod
     def phases(self, trials: TrialBuilder) -> tuple[np.ndarray, np.ndarray | None]:
         """Per-step phase codes ``[n, T]`` (and optional resume steps) for new trials."""
 
     @abstractmethod
-    def respond(self, batch: TrialBatch, trial: np.ndarray, t: np.ndarray, action: np.ndarray) -> Response:
-        """Evaluate actions at steps ``t`` of trials ``trial`` (broadcastable)."""
+    def respond(self, phase: np.ndarray, target: np.ndarray, action: np.ndarray) -> Response:
+        """Evaluate actions given the phase codes and targets of their steps
+        (broadcastable arrays)."""
+
+
+def advance(move: np.ndarray, t: np.ndarray, length: np.ndarray, resume: np.ndarray | None) -> np.ndarray:
+    """The step each move leads to; a value >= the trial's ``length`` ends the trial.
+    ``resume`` is the batch's resume step at ``t`` (None if the batch has none)."""
+    next_t = np.where(move == _END, length, t + 1)
+    if resume is not None:
+        next_t = np.where(move == _SKIP, resume, next_t)
+    return next_t
+
+
+_END, _SKIP = int(Move.END), int(Move.SKIP)  # plain ints: comparing numpy arrays to enum
+# members costs an attribute lookup per call
 
 
 FIXATE = 0  # action index of "keep fixating / do nothing" in every discrete task
@@ -152,32 +167,24 @@ class FixateThenChoose(ResponseRule):
 
     def phases(self, trials: TrialBuilder) -> tuple[np.ndarray, np.ndarray | None]:
         phase = np.zeros((trials.n, trials.max_length), dtype=np.int8)
-        phase[trials.mask(*self.hold)] = Phase.HOLD
+        trials.paint(phase, Phase.HOLD, *self.hold)
         resume = None
-        last_window = len(self.windows) - 1
+        rows = np.arange(trials.n)
         for k, window in enumerate(self.windows):
-            inside = trials.mask(window)
-            nogo = ~(trials.target * inside).any(axis=1)
+            nogo = ~trials.any_nonzero(trials.target, window)
             code = np.where(nogo, Phase.NOGO, Phase.GO).astype(np.int8)
-            if k < last_window:
+            if k < len(self.windows) - 1:
                 code += Phase.GO_SKIP - Phase.GO
                 if resume is None:
                     resume = np.zeros(phase.shape, dtype=np.int32)
-                np.copyto(resume, trials.periods[window][1][:, None], where=inside)
-            np.copyto(phase, code[:, None], where=inside)
+                trials.paint(resume, trials.periods[window][1], window)
+            trials.paint(phase, code, window)
             start, end = trials.periods[window]
-            has_steps = end > start
-            rows = np.flatnonzero(has_steps)
-            phase[rows, end[rows] - 1] += LAST
+            nonempty = end > start
+            phase[rows[nonempty], end[nonempty] - 1] += LAST
         return phase, resume
 
-    def respond(self, batch: TrialBatch, trial: np.ndarray, t: np.ndarray, action: np.ndarray) -> Response:
-        target = batch.target[trial, t]
-        moved = action != FIXATE
-        relation = moved * (1 + (action != target))
-        key = batch.phase[trial, t] * _RELATIONS + relation
-        move = self._move[key]
-        next_t = np.where(move == Move.END, batch.length[trial], t + 1)
-        if batch.resume is not None:
-            next_t = np.where(move == Move.SKIP, batch.resume[trial, t], next_t)
-        return Response(self._reward[key], self._event[key], next_t)
+    def respond(self, phase: np.ndarray, target: np.ndarray, action: np.ndarray) -> Response:
+        relation = (action != FIXATE) * (1 + (action != target))
+        key = phase * _RELATIONS + relation
+        return Response(self._reward.take(key), self._event.take(key), self._move.take(key))

@@ -8,8 +8,8 @@ same trials everywhere; consumers only differ in how they deal them out.
 from __future__ import annotations
 
 import numpy as np
-from gymnasium.utils import seeding
 
+from neurobench.core.seeding import generator
 from neurobench.core.task import Task
 from neurobench.core.trials import TrialBatch
 
@@ -23,7 +23,7 @@ class TrialStream:
     @classmethod
     def seeded(cls, task: Task, seed: int | None) -> TrialStream:
         """The stream ``reset(seed=seed)`` gives (Gymnasium's seeding)."""
-        return cls(task, seeding.np_random(seed)[0])
+        return cls(task, generator(seed)[0])
 
     def take(self, n: int) -> TrialBatch:
         """The next ``n`` trials, drawn chunk by chunk (the rest of a chunk is dropped)."""

@@ -23,15 +23,14 @@ from neurobench.core.channels import Channels
 from neurobench.core.errors import InvalidParameterError, UnknownNameError
 from neurobench.core.rules import FixateThenChoose, ResponseRule
 from neurobench.core.timing import Duration, DurationSpec, parse_duration, to_steps
-from neurobench.core.trials import TrialBatch, TrialBuilder
+from neurobench.core.trials import NOISE_CLIP, TrialBatch, TrialBuilder
 
 #: Rewards of NeuroGym's two-alternative tasks; tasks override what their paper changes.
 STANDARD_REWARDS: Mapping[str, float] = {"abort": -0.1, "correct": 1.0, "fail": 0.0, "miss": 0.0}
 
-_CHUNK_STEPS = 4096  # about how many time steps one sampling call produces
-_CHUNK_TRIALS = (16, 1024)
+_CHUNK_STEPS = 16384  # about how many time steps one sampling call produces
+_CHUNK_TRIALS = (16, 2048)
 _MAX_COMBOS = 10_000
-NOISE_CLIP = 10.0  # noise is clipped at this many standard deviations (p < 1e-23)
 
 
 @dataclass(frozen=True)

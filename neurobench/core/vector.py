@@ -1,0 +1,244 @@
+"""``TaskVectorEnv``: many sessions of a task stepped in numpy lockstep.
+
+All environments step with one call of the task's response rule on arrays; no Python
+loop runs over environments. Trials come from a single trial stream (the one the seed
+names) and are dealt to environments in order as they need them: at reset, trial ``i``
+goes to environment ``i``; afterwards the environments whose trials ended in a step get
+the next trials of the stream, in increasing environment order. So with one
+environment the vector env is the single env step for step, and with many it runs
+exactly the trials a single env with the same seed would, spread across columns.
+
+Dealing from one stream is what makes this fast: trials are drawn in large batches with
+one generator call per chunk, instead of one per environment.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium.vector import AutoresetMode, VectorEnv
+from gymnasium.vector.utils import batch_space
+
+from neurobench.core.errors import InvalidActionError, InvalidParameterError
+from neurobench.core.registry import ENV_PARAMS, make_task
+from neurobench.core.rules import Outcome, advance
+from neurobench.core.seeding import generator
+from neurobench.core.stream import TrialStream
+from neurobench.core.task import Task
+from neurobench.core.trials import TrialBatch
+
+_MODES = (AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP)
+_NONE, _MISS = int(Outcome.NONE), int(Outcome.MISS)
+
+
+class TaskVectorEnv(VectorEnv):
+    """``num_envs`` sessions of one task; see the module docstring for trial dealing.
+
+    Episodes end as in :class:`~neurobench.core.env.TaskEnv` (truncated after
+    ``trials_per_episode`` trials or ``max_steps`` steps per environment). With
+    ``autoreset_mode`` NEXT_STEP (Gymnasium's default, and what RLlib expects) the step
+    after a truncation resets that environment and ignores its action; with SAME_STEP the
+    reset happens in the same step and ``info["final_obs"]`` holds the last observation.
+
+    ``info`` holds arrays over environments: ``gt``, ``target``, ``new_trial``, and
+    ``trial`` (a dict of arrays: ``index``, ``outcome`` codes of
+    :class:`~neurobench.core.rules.Outcome`, ``reward`` and the conditions) valid where
+    ``info["_trial"]`` is true, i.e. where a trial just ended.
+    """
+
+    def __init__(
+        self,
+        task: Task,
+        num_envs: int,
+        trials_per_episode: int | None = 100,
+        max_steps: int | None = None,
+        autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
+    ) -> None:
+        if not isinstance(num_envs, int | np.integer) or isinstance(num_envs, bool) or num_envs < 1:
+            raise InvalidParameterError(f"num_envs must be an integer >= 1, got {num_envs!r}")
+        for name, value in (("trials_per_episode", trials_per_episode), ("max_steps", max_steps)):
+            if value is not None and (not isinstance(value, int | np.integer) or value < 1):
+                raise InvalidParameterError(f"{name} must be a positive integer or None, got {value!r}")
+        mode = AutoresetMode(autoreset_mode)
+        if mode not in _MODES:
+            raise InvalidParameterError(
+                f"autoreset_mode {mode.value!r} is not supported; use one of {[m.value for m in _MODES]}"
+            )
+        self.task = task
+        self.num_envs = int(num_envs)
+        self.trials_per_episode = trials_per_episode
+        self.max_steps = max_steps
+        self.metadata = {"autoreset_mode": mode}
+        self._next_step_mode = mode == AutoresetMode.NEXT_STEP
+        self.single_observation_space = task.observation_space
+        self.single_action_space = task.action_space
+        self.observation_space = batch_space(task.observation_space, self.num_envs)
+        self.action_space = batch_space(task.action_space, self.num_envs)
+        self._n_actions = int(task.action_space.n)
+        self._trial_limit = trials_per_episode or math.inf
+        self._step_limit = max_steps or math.inf
+        self._stream: TrialStream | None = None
+        self._columns = np.arange(self.num_envs)
+
+    # -- Gymnasium API -------------------------------------------------------------
+    def reset(
+        self, *, seed: int | list[int] | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        """Start sessions. ``seed`` names the trial stream (a list of seeds is combined
+        into one); ``options={"reset_mask": mask}`` resets only some environments."""
+        mask = (options or {}).get("reset_mask")
+        if seed is not None or self._stream is None:
+            self._np_random, self._np_random_seed = generator(seed)
+            self._stream = TrialStream(self.task, self._np_random)
+            self._use_pool(self._stream.next_chunk())
+            self._next_row = 0
+            self._rows = np.zeros(self.num_envs, dtype=np.intp)
+            self._t = np.zeros(self.num_envs, dtype=np.intp)
+            self._outcome = np.zeros(self.num_envs, dtype=np.int8)
+            self._trial_reward = np.zeros(self.num_envs)
+            self._episode_trials = np.zeros(self.num_envs, dtype=np.int64)
+            self._episode_steps = np.zeros(self.num_envs, dtype=np.int64)
+            self._autoreset = np.zeros(self.num_envs, dtype=bool)
+            self._deal(self._columns)
+        else:
+            columns = self._columns if mask is None else np.flatnonzero(mask)
+            self._restart(columns)
+        obs, target = self._observe()
+        return obs, {"target": target}
+
+    def step(self, actions: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+        if self._stream is None:
+            raise gym.error.ResetNeeded("call reset() before step()")
+        action = self._checked(actions)
+        rows, t = self._rows, self._t
+        flat = rows * self._horizon + t
+        target = self._target.take(flat)
+        reward, event, move = self.task.rule.respond(self._phase.take(flat), target, action)
+        resume = None if self._resume is None else self._resume.take(flat)
+        length = self._length.take(rows)
+        next_t = advance(move, t, length, resume)
+        resetting = self._autoreset
+        any_resetting = bool(resetting.any())
+        if any_resetting:  # NEXT_STEP: these environments restart and ignore their action
+            reward = np.where(resetting, 0.0, reward)
+            event = np.where(resetting, _NONE, event)
+            next_t = np.where(resetting, t, next_t)
+        np.maximum(self._outcome, event, out=self._outcome)
+        self._trial_reward += reward
+        ended = next_t >= length
+        self._t = next_t
+        if self._step_limit < math.inf:
+            self._episode_steps += ~resetting
+        info: dict[str, Any] = {"gt": target, "new_trial": ended}
+        finished = np.flatnonzero(ended)
+        if len(finished):
+            info["trial"] = self._records(rows)
+            info["_trial"] = ended
+            self._episode_trials += ended
+            self._deal(finished)
+        if any_resetting:
+            self._restart(np.flatnonzero(resetting))
+        truncated = self._truncated()
+        if self._next_step_mode:
+            self._autoreset = truncated
+        elif truncated.any():
+            info["final_obs"], info["_final_obs"] = self._observe()[0], truncated
+            self._restart(np.flatnonzero(truncated))
+        obs, info["target"] = self._observe()
+        return obs, reward, np.zeros(self.num_envs, dtype=bool), truncated, info
+
+    def _observe(self) -> tuple[np.ndarray, np.ndarray]:
+        """Observations and targets at the current step of every environment."""
+        flat = self._rows * self._horizon + self._t
+        return self._obs.take(flat, axis=0), self._target.take(flat)
+
+    def _truncated(self) -> np.ndarray:
+        truncated = self._episode_trials >= self._trial_limit
+        if self._step_limit < math.inf:
+            truncated |= self._episode_steps >= self._step_limit
+        return truncated
+
+    # -- trial dealing -------------------------------------------------------------
+    def _deal(self, columns: np.ndarray) -> None:
+        """Give the next trials of the stream to ``columns``, in order."""
+        needed = len(columns)
+        if self._next_row + needed > self._pool.n:
+            self._refill(needed)
+        self._rows[columns] = np.arange(self._next_row, self._next_row + needed)
+        self._next_row += needed
+        self._t[columns] = 0
+        self._outcome[columns] = _NONE
+        self._trial_reward[columns] = 0.0
+
+    def _refill(self, needed: int) -> None:
+        """Keep the trials in play, drop the consumed ones, draw enough new chunks."""
+        fresh = [self._pool.take(np.arange(self._next_row, self._pool.n))]
+        have = fresh[0].n
+        while have < max(needed, self.num_envs):
+            fresh.append(self._stream.next_chunk())  # type: ignore[union-attr]
+            have += fresh[-1].n
+        self._use_pool(TrialBatch.concat([self._pool.take(self._rows), *fresh]))
+        self._rows = np.arange(self.num_envs)
+        self._next_row = self.num_envs
+
+    def _use_pool(self, pool: TrialBatch) -> None:
+        """Trials in play and in reserve, with flat views for one-call gathers."""
+        self._pool = pool
+        self._horizon = pool.max_length
+        self._obs = pool.obs.reshape(-1, pool.obs.shape[-1])
+        self._target = pool.target.reshape(-1)
+        self._phase = pool.phase.reshape(-1)
+        self._resume = None if pool.resume is None else pool.resume.reshape(-1)
+        self._length = pool.length
+
+    def _restart(self, columns: np.ndarray) -> None:
+        """New episodes for ``columns``: an interrupted trial is abandoned."""
+        interrupted = columns[self._t[columns] > 0]
+        if len(interrupted):
+            self._deal(interrupted)
+        self._episode_trials[columns] = 0
+        self._episode_steps[columns] = 0
+        self._autoreset[columns] = False
+
+    def _records(self, rows: np.ndarray) -> dict[str, np.ndarray]:
+        """Per-environment trial records (meaningful where a trial ended)."""
+        records = {
+            "index": self._pool.index.take(rows),
+            "outcome": np.where(self._outcome == _NONE, _MISS, self._outcome).astype(np.int8),
+            "reward": self._trial_reward.copy(),
+        }
+        records.update({name: values.take(rows, axis=0) for name, values in self._pool.conditions.items()})
+        return records
+
+    def _checked(self, actions: Any) -> np.ndarray:
+        action = np.asarray(actions)
+        if action.shape != (self.num_envs,) or action.dtype.kind not in "iu":
+            raise InvalidActionError(
+                f"actions must be an integer array of shape ({self.num_envs},) for "
+                f"{self.num_envs} environments of {self.task.name}, got {_describe(actions)}"
+            )
+        unsigned = action.view(action.dtype.str.replace("i", "u"))  # negatives become huge
+        if unsigned.max() >= self._n_actions:
+            bad = (action < 0) | (action >= self._n_actions)
+            env = int(np.flatnonzero(bad)[0])  # the first offending environment
+            names = ", ".join(f"{i}={label}" for i, label in enumerate(self.task.action_channels.labels()))
+            raise InvalidActionError(
+                f"action {action[env]} of environment {env} is not in Discrete({self._n_actions}) "
+                f"of {self.task.name}; valid actions: {names}"
+            )
+        return action
+
+
+def _describe(value: Any) -> str:
+    array = np.asarray(value)
+    return f"{type(value).__name__} of shape {array.shape} and dtype {array.dtype}"
+
+
+def make_vec(name: str | Task, num_envs: int = 1, **kwargs: Any) -> TaskVectorEnv:
+    """A :class:`TaskVectorEnv`; ``trials_per_episode``, ``max_steps`` and
+    ``autoreset_mode`` go to the env, every other keyword is a task parameter."""
+    env_kwargs = {k: kwargs.pop(k) for k in (*ENV_PARAMS, "autoreset_mode") if k in kwargs}
+    return TaskVectorEnv(make_task(name, **kwargs), num_envs, **env_kwargs)
