@@ -88,7 +88,8 @@ def test_info_reports_ground_truth_target_and_trial_record():
     assert record["outcome"] == "correct"
     assert reward == 1.0
     assert record["reward"] == 1.0
-    assert set(record) == {"index", "outcome", "reward", "ground_truth", "coh"}
+    assert set(record) == {"index", "outcome", "reward", "response", "ground_truth", "coh"}
+    assert record["response"] == record["ground_truth"] + 1
     assert record["coh"] in (0.0, 6.4, 12.8, 25.6, 51.2)
 
 

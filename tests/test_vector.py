@@ -101,6 +101,7 @@ def test_one_env_vector_is_the_single_env_step_for_step(name):
             assert record["index"] == info_v["trial"]["index"][0]
             assert record["outcome"] == neurobench.Outcome(info_v["trial"]["outcome"][0]).name.lower()
             assert record["reward"] == pytest.approx(info_v["trial"]["reward"][0])
+            assert record["response"] == info_v["trial"]["response"][0]
         if trunc_s:
             obs_s, info_s = single.reset()
             np.testing.assert_array_equal(info_v["final_obs"][0], obs_s)

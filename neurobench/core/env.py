@@ -29,7 +29,8 @@ class TaskEnv(gym.Env[np.ndarray, np.int64]):
     ``info`` at every step holds ``gt`` (the correct action for the step just taken),
     ``target`` (the correct action for the returned observation), ``new_trial``
     (a trial just ended), and, when one did, ``trial``: its index in the stream, its
-    ``outcome`` (correct / fail / miss / abort), total ``reward`` and conditions.
+    ``outcome`` (correct / fail / miss / abort), total ``reward``, ``response`` (the
+    answer that ended it, -1 if none) and conditions.
     """
 
     metadata: dict[str, Any] = {"render_modes": []}  # noqa: RUF012 (gymnasium convention)
@@ -86,7 +87,7 @@ class TaskEnv(gym.Env[np.ndarray, np.int64]):
         t = self._next[t][a]
         self._episode_steps += 1
         if t >= self._length:
-            info = {"gt": gt, "new_trial": True, "trial": self._trial_record()}
+            info = {"gt": gt, "new_trial": True, "trial": self._trial_record(a if 0 < event <= 2 else -1)}
             self._episode_trials += 1
             self._begin_trial()
             t = 0
@@ -127,13 +128,14 @@ class TaskEnv(gym.Env[np.ndarray, np.int64]):
         self._outcome = 0  # worst event so far (an Outcome code, as a plain int for speed)
         self._trial_reward = 0.0
 
-    def _trial_record(self) -> dict[str, Any]:
+    def _trial_record(self, response: int) -> dict[str, Any]:
         assert self._chunk is not None
         outcome = self._outcome or Outcome.MISS
         return {
             "index": int(self._chunk.index[self._row]),
             "outcome": OUTCOME_NAMES[outcome],
             "reward": self._trial_reward,
+            "response": response,
             **self._chunk.trial_conditions(self._row),
         }
 
@@ -147,11 +149,10 @@ class TaskEnv(gym.Env[np.ndarray, np.int64]):
 
 def tabulate(task: Task, chunk: TrialBatch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Reward, event and next-step tables ``[n, T, n_actions]`` for every trial, step
-    and action of a chunk: the rule evaluated once, so stepping is a lookup."""
-    action = np.arange(task.action_space.n)[None, None, :]
-    reward, event, move = task.rule.respond(chunk.phase[..., None], chunk.target[..., None], action)
+    and action of a chunk, read from the task's lookup table: stepping is then a lookup."""
+    table = task.table
+    keys = table.keys(table.states(chunk.phase, chunk.target)[..., None], np.arange(table.n_actions))
     t = np.arange(chunk.max_length)[None, :, None]
     resume = None if chunk.resume is None else chunk.resume[..., None]
-    next_t = advance(move, t, chunk.length[:, None, None], resume)
-    shape = move.shape
-    return np.broadcast_to(reward, shape), np.broadcast_to(event, shape), next_t
+    next_t = advance(table.move.take(keys), t, chunk.length[:, None, None], resume)
+    return table.reward.take(keys), table.event.take(keys), next_t

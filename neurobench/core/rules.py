@@ -57,6 +57,8 @@ class Response(NamedTuple):
 class ResponseRule(ABC):
     """Maps (phase, target, action) at a step to reward, event and where time goes."""
 
+    n_phases: int  # phase codes run from 0 to n_phases - 1
+
     @abstractmethod
     def phases(self, trials: TrialBuilder) -> tuple[np.ndarray, np.ndarray | None]:
         """Per-step phase codes ``[n, T]`` (and optional resume steps) for new trials."""
@@ -78,6 +80,35 @@ def advance(move: np.ndarray, t: np.ndarray, length: np.ndarray, resume: np.ndar
 
 _END, _SKIP = int(Move.END), int(Move.SKIP)  # plain ints: comparing numpy arrays to enum
 # members costs an attribute lookup per call
+
+
+class LookupTable:
+    """A rule's responses to every (phase code, target, action), computed once.
+
+    A step's *state* is ``phase * n_actions + target``; its response to ``action`` sits at
+    ``state * n_actions + action``. Envs step with one gather per output instead of
+    evaluating the rule again.
+    """
+
+    def __init__(self, rule: ResponseRule, n_actions: int) -> None:
+        self.n_actions = n_actions
+        phase = np.arange(rule.n_phases)[:, None, None]
+        target = np.arange(n_actions)[None, :, None]
+        action = np.arange(n_actions)[None, None, :]
+        shape = (rule.n_phases, n_actions, n_actions)
+        reward, event, move = (np.broadcast_to(x, shape).ravel() for x in rule.respond(phase, target, action))
+        self.reward = reward.astype(np.float64)
+        self.event = event.astype(np.int8)
+        self.move = move.astype(np.int8)
+        self.ends = self.move == _END
+        self.skips = self.move == _SKIP
+        self.answered = (self.event == Outcome.CORRECT) | (self.event == Outcome.FAIL)
+
+    def states(self, phase: np.ndarray, target: np.ndarray) -> np.ndarray:
+        return phase.astype(np.int32) * self.n_actions + target
+
+    def keys(self, states: np.ndarray, action: np.ndarray) -> np.ndarray:
+        return states * self.n_actions + action
 
 
 FIXATE = 0  # action index of "keep fixating / do nothing" in every discrete task
@@ -117,6 +148,8 @@ class FixateThenChoose(ResponseRule):
     Everything is encoded in a lookup table indexed by (phase code, relation of the
     action to the target), computed once per rule.
     """
+
+    n_phases = 2 * LAST
 
     def __init__(
         self,

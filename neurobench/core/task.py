@@ -21,7 +21,7 @@ import numpy as np
 
 from neurobench.core.channels import Channels
 from neurobench.core.errors import InvalidParameterError, UnknownNameError
-from neurobench.core.rules import FixateThenChoose, ResponseRule
+from neurobench.core.rules import FixateThenChoose, LookupTable, ResponseRule
 from neurobench.core.timing import Duration, DurationSpec, parse_duration, to_steps
 from neurobench.core.trials import NOISE_CLIP, TrialBatch, TrialBuilder
 
@@ -104,6 +104,11 @@ class Task(ABC):
     def rule(self) -> ResponseRule:
         """How actions are scored; fixate-then-choose unless a task says otherwise."""
         return FixateThenChoose(self.hold_periods, self.response_periods, self.rewards, self.abort)
+
+    @cached_property
+    def table(self) -> LookupTable:
+        """The rule's responses precomputed for every (phase, target, action)."""
+        return LookupTable(self.rule, int(self.action_space.n))
 
     @abstractmethod
     def sample(self, rng: np.random.Generator, n: int) -> TrialBatch:

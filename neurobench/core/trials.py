@@ -166,7 +166,7 @@ class TrialBuilder:
         self.length = end
         horizon = int(end.max()) if n else 0
         self._time = np.arange(horizon, dtype=np.int32)
-        self._masks: dict[str, np.ndarray] = {}
+        self._masks: dict[tuple[str, str], np.ndarray] = {}
         self.obs = np.zeros((n, horizon, task.obs_channels.size), dtype=np.float32)
         self.target = np.zeros((n, horizon), dtype=np.int32)
 
@@ -174,31 +174,22 @@ class TrialBuilder:
     def max_length(self) -> int:
         return len(self._time)
 
-    def mask(self, *periods: str) -> np.ndarray:
-        """Boolean ``[n, T]``: which steps of each trial fall in any of ``periods``."""
-        if len(periods) == 1:
-            return self._mask(periods[0])
-        out = np.zeros((self.n, self.max_length), dtype=bool)
-        for period in periods:
-            out |= self._mask(period)
-        return out
-
     def paint(self, array: np.ndarray, value: Any, *periods: str) -> None:
         """Write ``value`` (broadcast per trial: shape ``[n, ...]`` or scalar) into
         ``array[n, T, ...]`` at the steps of ``periods``."""
         per_step = np.expand_dims(np.asarray(value, dtype=array.dtype), 1) if np.ndim(value) else value
-        for period in periods:
-            if period in self._fixed:
-                array[:, self._fixed[period]] = per_step
+        for where in self._where(periods):
+            if isinstance(where, slice):
+                array[:, where] = per_step
             else:
-                where = self._mask(period).reshape(self._mask(period).shape + (1,) * (array.ndim - 2))
-                np.copyto(array, per_step, where=where)
+                np.copyto(array, per_step, where=where.reshape(where.shape + (1,) * (array.ndim - 2)))
 
     def any_nonzero(self, array: np.ndarray, period: str) -> np.ndarray:
         """Per trial: is ``array[n, T]`` non-zero anywhere in ``period``?"""
-        if period in self._fixed:
-            return array[:, self._fixed[period]].any(axis=1)
-        return (array * self._mask(period)).any(axis=1)
+        (where,) = self._where((period,))
+        if isinstance(where, slice):
+            return array[:, where].any(axis=1)
+        return (array * where).any(axis=1)
 
     def set(self, channel: str, value: Any, *periods: str) -> None:
         """Set ``channel`` to ``value`` during ``periods`` (every period if none given).
@@ -216,15 +207,15 @@ class TrialBuilder:
         if sigma == 0:
             return
         view = self.obs[..., self.task.obs_channels[channel]]
-        for period in periods:
-            if period in self._fixed:
-                window = view[:, self._fixed[period]]
+        for where in self._where(periods):
+            if isinstance(where, slice):
+                window = view[:, where]
                 noise = _standard_noise(rng, window.shape)
                 noise *= sigma
                 window += noise
             else:
                 noise = _standard_noise(rng, view.shape)
-                noise *= self._mask(period)[..., None] * sigma
+                noise *= where[..., None] * sigma
                 view += noise
 
     def answer(self, action: Any, *periods: str) -> None:
@@ -243,14 +234,30 @@ class TrialBuilder:
             resume=resume,
         )
 
-    def _mask(self, period: str) -> np.ndarray:
-        if period not in self._masks:
-            try:
-                start, end = self.periods[period]
-            except KeyError:
-                raise UnknownNameError("period", period, self.periods) from None
-            self._masks[period] = (self._time >= start[:, None]) & (self._time < end[:, None])
-        return self._masks[period]
+    def _where(self, periods: tuple[str, ...]) -> list[slice | np.ndarray]:
+        """Selectors of ``periods``: consecutive periods are merged into one run, written
+        as a slice if it sits at the same steps in every trial, else as a mask ``[n, T]``."""
+        order = list(self.periods)
+        try:
+            positions = sorted({order.index(p) for p in periods})
+        except ValueError:
+            unknown = next(p for p in periods if p not in self.periods)
+            raise UnknownNameError("period", unknown, self.periods) from None
+        runs: list[list[int]] = []
+        for position in positions:
+            if runs and position == runs[-1][1] + 1:
+                runs[-1][1] = position
+            else:
+                runs.append([position, position])
+        return [self._selector(order[first], order[last]) for first, last in runs]
+
+    def _selector(self, first: str, last: str) -> slice | np.ndarray:
+        if first in self._fixed and last in self._fixed:
+            return slice(self._fixed[first].start, self._fixed[last].stop)
+        if (first, last) not in self._masks:
+            start, end = self.periods[first][0], self.periods[last][1]
+            self._masks[first, last] = (self._time >= start[:, None]) & (self._time < end[:, None])
+        return self._masks[first, last]
 
     def _per_trial(self, value: Any, width: int) -> np.ndarray:
         values = np.asarray(value, dtype=np.float32)

@@ -24,14 +24,14 @@ from gymnasium.vector.utils import batch_space
 
 from neurobench.core.errors import InvalidActionError, InvalidParameterError
 from neurobench.core.registry import ENV_PARAMS, make_task
-from neurobench.core.rules import Outcome, advance
+from neurobench.core.rules import Outcome
 from neurobench.core.seeding import generator
 from neurobench.core.stream import TrialStream
 from neurobench.core.task import Task
 from neurobench.core.trials import TrialBatch
 
 _MODES = (AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP)
-_NONE, _MISS = int(Outcome.NONE), int(Outcome.MISS)
+_NONE = int(Outcome.NONE)
 
 
 class TaskVectorEnv(VectorEnv):
@@ -45,8 +45,9 @@ class TaskVectorEnv(VectorEnv):
 
     ``info`` holds arrays over environments: ``gt``, ``target``, ``new_trial``, and
     ``trial`` (a dict of arrays: ``index``, ``outcome`` codes of
-    :class:`~neurobench.core.rules.Outcome`, ``reward`` and the conditions) valid where
-    ``info["_trial"]`` is true, i.e. where a trial just ended.
+    :class:`~neurobench.core.rules.Outcome`, ``reward``, ``response`` (the answer that
+    ended the trial, -1 if none) and the conditions) valid where ``info["_trial"]`` is
+    true, i.e. where a trial just ended.
     """
 
     def __init__(
@@ -113,29 +114,32 @@ class TaskVectorEnv(VectorEnv):
         if self._stream is None:
             raise gym.error.ResetNeeded("call reset() before step()")
         action = self._checked(actions)
-        rows, t = self._rows, self._t
+        table, rows, t = self.task.table, self._rows, self._t
         flat = rows * self._horizon + t
-        target = self._target.take(flat)
-        reward, event, move = self.task.rule.respond(self._phase.take(flat), target, action)
-        resume = None if self._resume is None else self._resume.take(flat)
+        key = table.keys(self._state.take(flat), action)
+        reward, event = table.reward.take(key), table.event.take(key)
+        next_t = t + 1
+        if self._resume is not None:
+            next_t = np.where(table.skips.take(key), self._resume.take(flat), next_t)
         length = self._length.take(rows)
-        next_t = advance(move, t, length, resume)
+        ended = table.ends.take(key) | (next_t >= length)
+        target = self._target.take(flat)
         resetting = self._autoreset
         any_resetting = bool(resetting.any())
         if any_resetting:  # NEXT_STEP: these environments restart and ignore their action
             reward = np.where(resetting, 0.0, reward)
             event = np.where(resetting, _NONE, event)
             next_t = np.where(resetting, t, next_t)
+            ended &= ~resetting
         np.maximum(self._outcome, event, out=self._outcome)
         self._trial_reward += reward
-        ended = next_t >= length
         self._t = next_t
         if self._step_limit < math.inf:
             self._episode_steps += ~resetting
         info: dict[str, Any] = {"gt": target, "new_trial": ended}
         finished = np.flatnonzero(ended)
         if len(finished):
-            info["trial"] = self._records(rows)
+            info["trial"] = self._records(rows, np.where(table.answered.take(key), action, -1))
             info["_trial"] = ended
             self._episode_trials += ended
             self._deal(finished)
@@ -190,7 +194,7 @@ class TaskVectorEnv(VectorEnv):
         self._horizon = pool.max_length
         self._obs = pool.obs.reshape(-1, pool.obs.shape[-1])
         self._target = pool.target.reshape(-1)
-        self._phase = pool.phase.reshape(-1)
+        self._state = self.task.table.states(pool.phase, pool.target).reshape(-1)
         self._resume = None if pool.resume is None else pool.resume.reshape(-1)
         self._length = pool.length
 
@@ -203,12 +207,15 @@ class TaskVectorEnv(VectorEnv):
         self._episode_steps[columns] = 0
         self._autoreset[columns] = False
 
-    def _records(self, rows: np.ndarray) -> dict[str, np.ndarray]:
-        """Per-environment trial records (meaningful where a trial ended)."""
+    def _records(self, rows: np.ndarray, response: np.ndarray) -> dict[str, np.ndarray]:
+        """Per-environment trial records (meaningful where a trial ended); ``response``
+        is the answer given at this step (-1 if the trial ended another way). Every trial
+        passes the last step of a response window or answers, so its outcome is set."""
         records = {
             "index": self._pool.index.take(rows),
-            "outcome": np.where(self._outcome == _NONE, _MISS, self._outcome).astype(np.int8),
+            "outcome": self._outcome.copy(),
             "reward": self._trial_reward.copy(),
+            "response": response,
         }
         records.update({name: values.take(rows, axis=0) for name, values in self._pool.conditions.items()})
         return records

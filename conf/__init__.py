@@ -1,0 +1,1 @@
+"""NeuroBench's Hydra configs (shipped as the package ``neurobench.conf``)."""
