@@ -57,9 +57,7 @@ def vector_env(env: object, steps: int, repeats: int) -> float:
     return best_rate(run, repeats)
 
 
-def dataset(
-    build: Callable[[], Callable[[], object]], timesteps_per_batch: int, batches: int, repeats: int
-) -> float:
+def dataset(build: Callable[[], Callable[[], object]], timesteps_per_batch: int, batches: int, repeats: int) -> float:
     """Timesteps/s of a supervised dataset, construction included: NeuroGym's fills its
     first cache when built, so timing only draws would count that work as free."""
 
@@ -91,9 +89,7 @@ def neurogym_side(config: dict) -> list[dict]:
         for batch in config.get("dataset_batches", []):
             draws = max(config["dataset_timesteps"] // (batch * config["seq_len"]), 4)
             rate = dataset(
-                lambda env_id=env_id, batch=batch: ngym.Dataset(
-                    env_id, batch_size=batch, seq_len=config["seq_len"]
-                ),
+                lambda env_id=env_id, batch=batch: ngym.Dataset(env_id, batch_size=batch, seq_len=config["seq_len"]),
                 batch * config["seq_len"],
                 draws,
                 config["repeats"],
@@ -110,9 +106,7 @@ def neurobench_side(config: dict) -> list[dict]:
     out = []
     for task in config["tasks"]:
         if "single" in config["measures"]:
-            rate = single_env(
-                lambda task=task: gym.make(f"neurobench/{task}-v0"), config["steps"], config["repeats"]
-            )
+            rate = single_env(lambda task=task: gym.make(f"neurobench/{task}-v0"), config["steps"], config["repeats"])
             out.append({"task": task, "measure": "single", "value": rate})
         for n in config.get("vector_sizes", []):
             vec = neurobench.make_vec(task, num_envs=n)

@@ -50,9 +50,7 @@ def neurogym_tasks(python: Path) -> set[str]:
 
 
 def run_worker(python: Path | str, config: dict) -> list[dict]:
-    done = subprocess.run(
-        [str(python), str(WORKER), json.dumps(config)], check=True, capture_output=True, text=True
-    )
+    done = subprocess.run([str(python), str(WORKER), json.dumps(config)], check=True, capture_output=True, text=True)
     return [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
 
 
@@ -127,16 +125,12 @@ def print_table(table: list[dict], reference: dict[str, str]) -> list[dict]:
             "ratio_median": statistics.median(ratios),
         }
         medians.append(median)
-        print(
-            f"  {'median':40s} {'':12s} {median['neurobench_median']:14,.0f} {median['ratio_median']:7.1f}x"
-        )
+        print(f"  {'median':40s} {'':12s} {median['neurobench_median']:14,.0f} {median['ratio_median']:7.1f}x")
     return medians
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer steps and rounds: under a minute")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--tasks", nargs="*", help="only these tasks")

@@ -67,9 +67,7 @@ def _records(parts: list[dict[str, np.ndarray]]) -> pd.DataFrame:
     columns = {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
     frame = pd.DataFrame({name: _column(values) for name, values in columns.items()})
     frame = frame.rename(columns={"index": "trial"})
-    frame["outcome"] = pd.Categorical(
-        np.asarray(OUTCOME_NAMES)[frame["outcome"]], categories=OUTCOME_NAMES[1:]
-    )
+    frame["outcome"] = pd.Categorical(np.asarray(OUTCOME_NAMES)[frame["outcome"]], categories=OUTCOME_NAMES[1:])
     return frame.sort_values("trial", ignore_index=True)
 
 

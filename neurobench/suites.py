@@ -194,6 +194,4 @@ def _suite_task(suite: str, entry: Any) -> SuiteTask:
 def _check_ints(suite: str, field: str, values: Any, minimum: int) -> None:
     for value in values:
         if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-            raise InvalidParameterError(
-                f"suite {suite!r}: {field} must be integers >= {minimum}, got {value!r}"
-            )
+            raise InvalidParameterError(f"suite {suite!r}: {field} must be integers >= {minimum}, got {value!r}")

@@ -109,9 +109,7 @@ def test_memory_stays_bounded_however_many_batches():
 
 def test_torch_tensors_when_asked():
     torch = pytest.importorskip("torch")
-    inputs, targets = neurobench.Dataset(
-        "PerceptualDecisionMaking", batch_size=2, seq_len=5, seed=0, torch=True
-    ).draw()
+    inputs, targets = neurobench.Dataset("PerceptualDecisionMaking", batch_size=2, seq_len=5, seed=0, torch=True).draw()
     assert isinstance(inputs, torch.Tensor)
     assert inputs.dtype == torch.float32
     assert targets.shape == (2, 5)

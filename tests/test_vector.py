@@ -73,9 +73,7 @@ def test_same_seed_same_run_different_seed_different():
     assert not np.array_equal(a[0], c[0])
 
 
-@pytest.mark.parametrize(
-    "name", ["PerceptualDecisionMaking", "DualDelayMatchSample", "DelayPairedAssociation"]
-)
+@pytest.mark.parametrize("name", ["PerceptualDecisionMaking", "DualDelayMatchSample", "DelayPairedAssociation"])
 def test_one_env_vector_is_the_single_env_step_for_step(name):
     single = neurobench.make(name, trials_per_episode=5)
     vector = neurobench.make_vec(name, num_envs=1, trials_per_episode=5, autoreset_mode="SameStep")
@@ -86,9 +84,7 @@ def test_one_env_vector_is_the_single_env_step_for_step(name):
         np.testing.assert_array_equal(obs_s, obs_v[0])
         assert info_s["target"] == info_v["target"][0]
         action = (
-            info_s["target"]
-            if rng.random() < 0.7
-            else int(rng.integers(3 if name != "DelayPairedAssociation" else 2))
+            info_s["target"] if rng.random() < 0.7 else int(rng.integers(3 if name != "DelayPairedAssociation" else 2))
         )
         obs_s, r_s, _, trunc_s, info_s = single.step(action)
         obs_v, r_v, _, trunc_v, info_v = vector.step(np.array([action]))
@@ -149,9 +145,7 @@ def test_next_step_autoreset_resets_in_the_following_step():
 
 
 def test_same_step_autoreset_reports_the_final_observation():
-    env = neurobench.make_vec(
-        "DelayMatchSample", num_envs=3, max_steps=4, autoreset_mode=AutoresetMode.SAME_STEP
-    )
+    env = neurobench.make_vec("DelayMatchSample", num_envs=3, max_steps=4, autoreset_mode=AutoresetMode.SAME_STEP)
     env.reset(seed=0)
     for _ in range(3):
         assert not env.step(np.zeros(3, dtype=int))[3].any()

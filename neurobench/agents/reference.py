@@ -67,9 +67,7 @@ class IdealObserver(Agent):
     def initial_state(self, num_envs: int, *, seed: int) -> np.ndarray:
         return np.zeros((num_envs, self.weights.shape[1]))
 
-    def act(
-        self, obs: np.ndarray, state: np.ndarray, info: Mapping[str, np.ndarray]
-    ) -> tuple[np.ndarray, np.ndarray]:
+    def act(self, obs: np.ndarray, state: np.ndarray, info: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         evidence = np.where(np.asarray(info["new_trial"])[:, None], 0.0, state)
         evidence = evidence + obs @ self.weights
         respond = np.asarray(info["target"]) != FIXATE

@@ -158,9 +158,7 @@ class Task(ABC):
     def action_space(self) -> gym.spaces.Discrete:
         return gym.spaces.Discrete(self.action_channels.size)
 
-    def trials(
-        self, rng: np.random.Generator, n: int, steps: Mapping[str, np.ndarray] | None = None
-    ) -> TrialBuilder:
+    def trials(self, rng: np.random.Generator, n: int, steps: Mapping[str, np.ndarray] | None = None) -> TrialBuilder:
         """Start building ``n`` trials: durations drawn (or given in ``steps``)."""
         return TrialBuilder(self, rng, n, steps)
 
@@ -232,9 +230,7 @@ class Task(ABC):
             if key not in resolved:
                 raise UnknownNameError(f"reward of {self.name}", key, resolved)
             if not _is_finite_number(value):
-                raise InvalidParameterError(
-                    f"rewards[{key!r}] of {self.name} must be a finite number, got {value!r}"
-                )
+                raise InvalidParameterError(f"rewards[{key!r}] of {self.name} must be a finite number, got {value!r}")
             resolved[key] = float(value)
         return resolved
 

@@ -192,9 +192,7 @@ def parse_duration(spec: DurationSpec, period: str) -> Duration:
     if not (math.isfinite(low) and low >= 0):
         raise InvalidParameterError(f"timing[{period!r}]: durations must be >= 0 ms, got {spec!r}")
     if high < low:
-        raise InvalidParameterError(
-            f"timing[{period!r}]: upper bound {high} is below lower bound {low} in {spec!r}"
-        )
+        raise InvalidParameterError(f"timing[{period!r}]: upper bound {high} is below lower bound {low} in {spec!r}")
     return duration
 
 
@@ -233,9 +231,7 @@ def _build(spec: DurationSpec, period: str) -> Duration:
             return Uniform(low, high)
         return TruncatedExponential(*(float(v) for v in _as_sequence(args)))
     except (TypeError, ValueError) as error:
-        raise InvalidParameterError(
-            f"timing[{period!r}]: bad arguments {args!r} for {name!r} ({error})"
-        ) from None
+        raise InvalidParameterError(f"timing[{period!r}]: bad arguments {args!r} for {name!r} ({error})") from None
 
 
 def _midpoints(m: int) -> np.ndarray:

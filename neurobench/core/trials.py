@@ -101,9 +101,7 @@ class TrialBatch:
                 for k in batches[0].periods
             },
             conditions={k: np.concatenate([b.conditions[k] for b in batches]) for k in batches[0].conditions},
-            resume=np.concatenate([_pad(_resume_or_zeros(b), horizon) for b in batches])
-            if has_resume
-            else None,
+            resume=np.concatenate([_pad(_resume_or_zeros(b), horizon) for b in batches]) if has_resume else None,
             index=np.concatenate([b.index for b in batches]),
         )
 

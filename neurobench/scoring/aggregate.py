@@ -68,7 +68,7 @@ def probability_of_improvement(
     for task in tasks:
         samples += [np.asarray(x_by_task[task], dtype=float), np.asarray(y_by_task[task], dtype=float)]
 
-    def statistic(*arrays: np.ndarray, axis: int = -1) -> np.ndarray:
+    def statistic(*arrays: np.ndarray, axis: int = -1) -> np.ndarray:  # noqa: ARG001 (scipy passes axis)
         values = []
         for x, y in zip(arrays[::2], arrays[1::2], strict=True):
             diff = np.expand_dims(x, -1) - np.expand_dims(y, -2)
@@ -79,7 +79,7 @@ def probability_of_improvement(
 
 
 def _estimate(samples: list[np.ndarray], fn: Callable[..., np.ndarray]) -> Estimate:
-    def statistic(*arrays: np.ndarray, axis: int = -1) -> np.ndarray:
+    def statistic(*arrays: np.ndarray, axis: int = -1) -> np.ndarray:  # noqa: ARG001 (scipy passes axis)
         return fn(np.concatenate(arrays, axis=-1), axis=-1)
 
     return _bootstrap(samples, statistic)

@@ -30,9 +30,8 @@ def compare(path_a: Path, path_b: Path, out_dir: Path | None = None) -> tuple[st
         iqm_a, iqm_b = aggregate(scores_a[group])["iqm"], aggregate(scores_b[group])["iqm"]
         improvement = probability_of_improvement(scores_a[group], scores_b[group])
         rows.append((group, iqm_a, iqm_b, improvement))
-        lines.append(
-            f"{group:18s} {_fmt(iqm_a):>24s} {_fmt(iqm_b):>24s} {iqm_a.point - iqm_b.point:8.3f} {_fmt(improvement):>24s}"
-        )
+        difference = iqm_a.point - iqm_b.point
+        lines.append(f"{group:18s} {_fmt(iqm_a):>24s} {_fmt(iqm_b):>24s} {difference:8.3f} {_fmt(improvement):>24s}")
     plots = _plots(rows, a, b, Path(out_dir)) if out_dir is not None else []
     return "\n".join(lines), plots
 
@@ -52,9 +51,7 @@ def _plots(
     for k, (name, pick) in enumerate(zip(names, (1, 2), strict=True)):
         y = np.arange(len(rows)) + (0.15 if k == 0 else -0.15)
         points = np.array([row[pick].point for row in rows])
-        errors = np.array(
-            [[row[pick].point - row[pick].low, row[pick].high - row[pick].point] for row in rows]
-        ).T
+        errors = np.array([[row[pick].point - row[pick].low, row[pick].high - row[pick].point] for row in rows]).T
         ax.errorbar(points, y, xerr=errors, fmt="o", capsize=3, label=name)
     ax.set_yticks(np.arange(len(rows)), [row[0] for row in rows])
     ax.axvline(0, color="grey", lw=0.8)

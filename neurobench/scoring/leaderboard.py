@@ -149,9 +149,7 @@ def _html(by_suite: dict[str, list[dict[str, Any]]]) -> str:
     ]
     for suite, rows in sorted(by_suite.items()):
         info = rows[0]["suite"]
-        parts.append(
-            f"<h2>Suite {html.escape(suite)} (v{info['version']}, hash {html.escape(info['hash'])})</h2>"
-        )
+        parts.append(f"<h2>Suite {html.escape(suite)} (v{info['version']}, hash {html.escape(info['hash'])})</h2>")
         head = ["agent", *(f"overall {s}" for s in STAT_COLUMNS)]
         body = [[d["agent"]["name"], *(d["aggregates"]["overall"][s] for s in STAT_COLUMNS)] for d in rows]
         parts.append(_table(head, body))
@@ -161,9 +159,7 @@ def _html(by_suite: dict[str, list[dict[str, Any]]]) -> str:
             family_rows = []
             for d in rows:
                 scores = _task_scores(d)
-                family_rows.append(
-                    [d["agent"]["name"], d["aggregates"][family]["iqm"], *(scores[t][0] for t in tasks)]
-                )
+                family_rows.append([d["agent"]["name"], d["aggregates"][family]["iqm"], *(scores[t][0] for t in tasks)])
             parts.append(_table(["agent", "IQM", *tasks], family_rows))
     parts.append(f"<script>{_SORT_SCRIPT}</script></body></html>")
     return "\n".join(parts) + "\n"

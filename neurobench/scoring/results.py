@@ -123,9 +123,7 @@ def validate(data: Any) -> None:
         _require(key in data, f"missing field {key!r}")
     _check_finite(data, "result")
     agent = data["agent"]
-    _require(
-        isinstance(agent, dict) and isinstance(agent.get("config"), dict), "agent must hold name and config"
-    )
+    _require(isinstance(agent, dict) and isinstance(agent.get("config"), dict), "agent must hold name and config")
     _require(
         isinstance(agent.get("name"), str) and bool(_NAME.match(agent["name"])),
         f"agent name {agent.get('name')!r} must be 1-64 letters, digits, '_', '.', '+' or '-'",
@@ -140,9 +138,7 @@ def validate(data: Any) -> None:
         + ", ".join(f"{s.name}={h}" for h, s in sorted(known_suites().items(), key=lambda i: i[1].name)),
     )
     assert suite is not None
-    _require(
-        suite_info.get("name") == suite.name, f"suite name {suite_info.get('name')!r} does not match its hash"
-    )
+    _require(suite_info.get("name") == suite.name, f"suite name {suite_info.get('name')!r} does not match its hash")
     _check_runs(data["runs"], suite)
     _check_aggregates(data["aggregates"])
 
@@ -174,17 +170,14 @@ def _check_runs(runs: Any, suite: Suite) -> None:
         _require(key in expected, f"run {key} is not a (task, seed) of suite {suite.name!r}")
         _require(key not in seen, f"run {key} appears twice")
         seen.add(key)
-        _require(
-            run["family"] == task_class(run["task"]).family, f"run {key}: wrong family {run['family']!r}"
-        )
+        _require(run["family"] == task_class(run["task"]).family, f"run {key}: wrong family {run['family']!r}")
         metrics = run["metrics"]
         _require(isinstance(metrics, dict), f"run {key}: metrics must be an object")
         for name in METRICS:
             value = metrics.get(name)
             allowed_none = name == "accuracy"
             _require(
-                (value is None and allowed_none)
-                or (isinstance(value, int | float) and not isinstance(value, bool)),
+                (value is None and allowed_none) or (isinstance(value, int | float) and not isinstance(value, bool)),
                 f"run {key}: metric {name!r} must be a number, got {value!r}",
             )
     missing = sorted(expected - seen)
@@ -231,9 +224,7 @@ def submit(path: Path, results_dir: Path) -> Path:
             other = json.loads(existing.read_text())
         except ValueError:
             continue
-        same = (
-            other.get("runs") == data["runs"] and other.get("suite", {}).get("hash") == data["suite"]["hash"]
-        )
+        same = other.get("runs") == data["runs"] and other.get("suite", {}).get("hash") == data["suite"]["hash"]
         _require(not same, f"duplicate: {existing} already holds these results")
     write_json(target, {**data, "aggregates": aggregates(data["runs"])})
     return target

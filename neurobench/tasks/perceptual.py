@@ -213,8 +213,7 @@ class PulseDecisionMaking(Task):
     family: ClassVar[str] = "perceptual"
     paper: ClassVar[Paper] = Paper(
         "Scott et al. (2015)",
-        "Sources of noise during accumulation of evidence in unrestrained and voluntarily "
-        "head-restrained rats",
+        "Sources of noise during accumulation of evidence in unrestrained and voluntarily head-restrained rats",
         "https://elifesciences.org/articles/11308",
     )
 

@@ -149,9 +149,7 @@ class DelayMatchCategory(Task):
         trials.set("stimulus", _bump(_ring(self.dim_ring), test), "test")
         trials.add_noise(rng, "stimulus", "sample", "test")
         trials.answer(answer, "test")
-        return trials.build(
-            ground_truth=answer, sample_category=sample_category, sample_theta=sample, test_theta=test
-        )
+        return trials.build(ground_truth=answer, sample_category=sample_category, sample_theta=sample, test_theta=test)
 
     def ceiling(self) -> Ceiling:
         """Categories of sample and test are judged independently (each by the
@@ -336,8 +334,7 @@ class DualDelayMatchSample(Task):
         tests = np.where(answers == MATCH, samples, 0.5 - samples)
         means = np.stack([_unit_circle(samples), _unit_circle(tests)], axis=1)
         first, second = (
-            bayes_success(means, answers, self.joint_steps("sample", p), self.noise_std)
-            for p in ("test1", "test2")
+            bayes_success(means, answers, self.joint_steps("sample", p), self.noise_std) for p in ("test1", "test2")
         )
         return Ceiling(first * second, _BAYES + ", both answers")
 
