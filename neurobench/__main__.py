@@ -1,29 +1,90 @@
-"""``python -m neurobench``: a short demo of the tasks (the suite harness replaces it)."""
+"""``python -m neurobench``: run a suite, or submit / leaderboard / compare results.
+
+python -m neurobench suite=working_memory agent=ppo_lstm [hydra overrides]
+python -m neurobench submit RESULT [--results DIR]
+python -m neurobench leaderboard [--results DIR]
+python -m neurobench compare A B [--out DIR]
+python -m neurobench tasks | suites
+"""
 
 from __future__ import annotations
 
-import numpy as np
+import argparse
+import sys
+from pathlib import Path
 
-import neurobench
-from neurobench.agents import IdealObserver, OracleAgent, RandomAgent
-from neurobench.core.rollout import rollout
+COMMANDS = ("submit", "leaderboard", "compare", "tasks", "suites")
 
 
-def main() -> None:
-    print(f"NeuroBench {neurobench.__version__}: success rate over 200 trials, seed 0\n")
-    print(f"{'task':40s} {'family':15s} {'random':>7s} {'oracle':>7s} {'ideal':>7s} {'ceiling':>8s}")
-    for info in neurobench.tasks():
-        task = neurobench.make_task(info.name)
-        agents = [RandomAgent(), OracleAgent()]
-        if hasattr(task, "evidence_weights"):
-            agents.append(IdealObserver())
-        rates = []
-        for agent in agents:
-            record = rollout(neurobench.make(task), agent, n_trials=200, seed=0)
-            rates.append(np.mean([o == "correct" for o in record.outcomes()]))
-        cells = " ".join(f"{r:7.2f}" for r in rates) + ("" if len(rates) == 3 else f" {'-':>7s}")
-        print(f"{info.name:40s} {info.family:15s} {cells} {task.ceiling().value:8.3f}")
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in COMMANDS:
+        return command(argv)
+    from neurobench.run import app
+
+    app()
+    return 0
+
+
+def command(argv: list[str]) -> int:
+    from neurobench.core.errors import NeuroBenchError
+
+    parser = argparse.ArgumentParser(
+        prog="python -m neurobench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    submit = commands.add_parser("submit", help="validate a result file and add it to the results folder")
+    submit.add_argument("result", type=Path)
+    submit.add_argument("--results", type=Path, default=Path("results"))
+    board = commands.add_parser("leaderboard", help="regenerate LEADERBOARD.md, .csv and .html")
+    board.add_argument("--results", type=Path, default=Path("results"))
+    compare = commands.add_parser("compare", help="compare two result files of the same suite")
+    compare.add_argument("a", type=Path)
+    compare.add_argument("b", type=Path)
+    compare.add_argument("--out", type=Path, default=None, help="folder for the plots (default: compare-A-vs-B)")
+    commands.add_parser("tasks", help="list the tasks")
+    commands.add_parser("suites", help="list the suites and their hashes")
+    args = parser.parse_args(argv)
+    try:
+        return _dispatch(args)
+    except NeuroBenchError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "submit":
+        from neurobench.scoring.results import submit
+
+        print(f"accepted: {submit(args.result, args.results)}")
+    elif args.command == "leaderboard":
+        from neurobench.scoring import leaderboard
+
+        for path in leaderboard.write(args.results):
+            print(f"wrote {path}")
+    elif args.command == "compare":
+        from neurobench.scoring.compare import compare
+
+        out = args.out or Path(f"compare-{args.a.stem}-vs-{args.b.stem}")
+        report, plots = compare(args.a, args.b, out)
+        print(report)
+        for path in plots:
+            print(f"wrote {path}")
+    elif args.command == "tasks":
+        import neurobench
+
+        for info in neurobench.tasks():
+            print(f"{info.id:55s} {info.family:15s} {info.paper}")
+    else:
+        from neurobench.suites import load_suite, suite_names
+
+        for name in suite_names():
+            suite = load_suite(name)
+            print(
+                f"{name:16s} v{suite.version}  hash {suite.hash}  {len(suite.tasks)} tasks x {len(suite.seeds)} seeds"
+            )
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -47,7 +47,8 @@ def evaluate(
     parts: list[dict[str, np.ndarray]] = []
     done = 0
     while done < n_trials:
-        actions, state = agent.act(obs, state, {"target": info["target"], "new_trial": new_trial})
+        view = {"target": info["target"], "window": info["window"], "step": info["step"], "new_trial": new_trial}
+        actions, state = agent.act(obs, state, view)
         try:
             obs, _, _, _, info = env.step(np.asarray(actions))
         except InvalidActionError as error:

@@ -121,7 +121,7 @@ class Suite:
         return {
             "name": self.name,
             "version": self.version,
-            "tasks": [{"id": gym_id(type(t.build())), "params": t.build().params()} for t in self.tasks],
+            "tasks": [{"id": gym_id(type(t.build())), "params": _canonical(t.build().params())} for t in self.tasks],
             "seeds": list(self.seeds),
             "eval_seed_offset": self.eval_seed_offset,
             "eval_trials": self.eval_trials,
@@ -179,6 +179,17 @@ def load_suite(name: str) -> Suite:
 def known_suites() -> dict[str, Suite]:
     """The shipped suites by hash (what a submission's suite hash must be one of)."""
     return {suite.hash: suite for suite in map(load_suite, suite_names())}
+
+
+def _canonical(value: Any) -> Any:
+    """Numbers as floats, so that ``dt: 100`` and ``dt: 100.0`` hash alike."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, Mapping):
+        return {k: _canonical(v) for k, v in value.items()}
+    return [_canonical(v) for v in value]
 
 
 def _suite_task(suite: str, entry: Any) -> SuiteTask:

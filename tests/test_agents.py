@@ -53,11 +53,6 @@ def test_pulses_shorter_than_a_step_are_rejected():
         neurobench.make_task("PulseDecisionMaking", dt=20)
 
 
-def test_ideal_observer_refuses_tasks_without_an_evidence_readout():
-    with pytest.raises(neurobench.InvalidParameterError, match="DelayMatchSample has none"):
-        IdealObserver().fit(neurobench.make_task("DelayMatchSample"), seed=0, budget=0)
-
-
 def test_random_agent_is_seeded_and_near_chance_when_it_must_answer_once():
     env = neurobench.make("PerceptualDecisionMaking")
     first = rollout(env, RandomAgent(), n_trials=300, seed=4)
@@ -88,3 +83,41 @@ def test_chance_is_guessing_among_the_answers():
     assert neurobench.make_task("PerceptualDecisionMaking", dim_ring=4).chance == 0.25
     assert neurobench.make_task("DualDelayMatchSample").chance == 0.25
     assert neurobench.make_task("DelayPairedAssociation").chance == 0.5
+
+
+@pytest.mark.parametrize(
+    ("name", "n_trials", "tolerance"),
+    [("DelayMatchSample", 600, 0.0), ("DelayComparison", 2000, 0.0), ("DualDelayMatchSample", 600, 0.0)],
+)
+def test_ideal_observer_reaches_the_ceiling_of_noisy_working_memory_tasks(name, n_trials, tolerance):
+    from neurobench.evaluate import evaluate
+
+    task = neurobench.make_task(name)
+    agent = IdealObserver()
+    agent.fit(task, seed=0, budget=0)
+    records = evaluate(agent, task, seed=3, n_trials=n_trials, num_envs=64)
+    success = (records["outcome"] == "correct").mean()
+    expected = task.ceiling().value
+    assert abs(success - expected) <= 4 * np.sqrt(expected * (1 - expected) / n_trials) + 2 / n_trials + tolerance
+
+
+def test_ideal_observer_is_the_oracle_on_noise_free_tasks():
+    from neurobench.evaluate import evaluate
+
+    task = neurobench.make_task("IntervalDiscrimination")
+    agent = IdealObserver()
+    agent.fit(task, seed=0, budget=0)
+    records = evaluate(agent, task, seed=3, n_trials=300)
+    assert (records["outcome"] == "correct").all()
+
+
+def test_guess_agent_succeeds_at_chance():
+    from neurobench.agents import GuessAgent
+    from neurobench.evaluate import evaluate
+
+    for name in ("DualDelayMatchSample", "DelayPairedAssociation", "PerceptualDecisionMaking"):
+        task = neurobench.make_task(name, **({"dim_ring": 4} if name == "PerceptualDecisionMaking" else {}))
+        agent = GuessAgent()
+        agent.fit(task, seed=0, budget=0)
+        success = (evaluate(agent, task, seed=1, n_trials=3000)["outcome"] == "correct").mean()
+        assert abs(success - task.chance) < 4 * np.sqrt(task.chance * (1 - task.chance) / 3000)

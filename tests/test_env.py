@@ -75,7 +75,7 @@ def test_episode_is_truncated_after_max_steps():
 def test_info_reports_ground_truth_target_and_trial_record():
     env = neurobench.make("PerceptualDecisionMaking")
     obs, info = env.reset(seed=5)
-    assert info == {"target": 0}
+    assert info == {"target": 0, "window": 0, "step": 0}
     assert obs[0] == 1.0  # fixation cue on during the fixation period
     records = []
     while not records:

@@ -30,9 +30,9 @@ class Agent(ABC):
     """Base class (and protocol) of agents.
 
     ``info`` passed to :meth:`act` holds per-environment arrays:
-    ``new_trial`` (bool: the observation is the first of a new trial) and
-    ``target`` (the correct action now; privileged, only reference agents such as
-    the oracle may read it).
+    ``new_trial`` (bool: the observation is the first of a new trial), ``window``
+    (bool: a response is due now) and ``target`` (the correct action now; privileged,
+    only reference agents such as the oracle may read it).
     """
 
     name: ClassVar[str] = "agent"

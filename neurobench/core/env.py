@@ -27,7 +27,10 @@ class TaskEnv(gym.Env[np.ndarray, np.int64]):
     the same trial stream, so consecutive sessions never repeat trials.
 
     ``info`` at every step holds ``gt`` (the correct action for the step just taken),
-    ``target`` (the correct action for the returned observation), ``new_trial``
+    ``target`` (the correct action for the returned observation), ``window`` (0 if
+    that observation's step is outside response windows, 1 inside, 2 on a window's last
+    step: the go cue), ``step`` (its index
+    in the trial), ``new_trial``
     (a trial just ended), and, when one did, ``trial``: its index in the stream, its
     ``outcome`` (correct / fail / miss / abort), total ``reward``, ``response`` (the
     answer that ended it, -1 if none) and conditions.
@@ -68,7 +71,7 @@ class TaskEnv(gym.Env[np.ndarray, np.int64]):
             self._begin_trial()
         self._episode_trials = 0
         self._episode_steps = 0
-        return self._obs[0], {"target": int(self._target[0])}
+        return self._obs[0], {"target": self._target[0], "window": self._window[0], "step": 0}
 
     def step(self, action: Any) -> tuple[np.ndarray, SupportsFloat, bool, bool, dict[str, Any]]:
         try:
@@ -95,6 +98,8 @@ class TaskEnv(gym.Env[np.ndarray, np.int64]):
             info = {"gt": gt, "new_trial": False}
         self._t = t
         info["target"] = self._target[t]
+        info["window"] = self._window[t]
+        info["step"] = t
         truncated = self._episode_trials >= self._trial_limit or self._episode_steps >= self._step_limit
         return self._obs[t], reward, False, truncated, info
 
@@ -117,12 +122,14 @@ class TaskEnv(gym.Env[np.ndarray, np.int64]):
             assert self._stream is not None
             self._chunk = self._stream.next_chunk()
             self._tables = tabulate(self.task, self._chunk)
+            self._states = self.task.table.states(self._chunk.phase, self._chunk.target)
             self._row = 0
         row, chunk = self._row, self._chunk
         self._length = length = int(chunk.length[row])
         self._obs = chunk.obs[row]
         # plain lists: indexing them is several times faster than numpy scalars
         self._target = chunk.target[row, :length].tolist()
+        self._window = self.task.table.window.take(self._states[row, :length]).tolist()
         self._reward, self._event, self._next = (table[row, :length].tolist() for table in self._tables)
         self._t = 0
         self._outcome = 0  # worst event so far (an Outcome code, as a plain int for speed)

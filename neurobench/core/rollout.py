@@ -52,7 +52,12 @@ def rollout(env: TaskEnv, agent: Agent, n_trials: int, seed: int = 0) -> Rollout
     while len(trials) < n_trials:
         current = env.trial
         batches.setdefault(int(current.index[0]), current)
-        batch_info = {"target": np.array([info["target"]]), "new_trial": np.array([new_trial])}
+        batch_info = {
+            "target": np.array([info["target"]]),
+            "window": np.array([info["window"]]),
+            "step": np.array([info["step"]]),
+            "new_trial": np.array([new_trial]),
+        }
         actions, state = agent.act(obs[None], state, batch_info)
         action = int(actions[0])
         rows["obs"].append(obs)

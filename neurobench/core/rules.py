@@ -68,6 +68,11 @@ class ResponseRule(ABC):
         """Evaluate actions given the phase codes and targets of their steps
         (broadcastable arrays)."""
 
+    @abstractmethod
+    def window_code(self, phase: np.ndarray) -> np.ndarray:
+        """Per phase code: 0 outside response windows, 1 inside, 2 on a window's last
+        step. The go cue reference agents may read; it never tells the answer."""
+
 
 def advance(move: np.ndarray, t: np.ndarray, length: np.ndarray, resume: np.ndarray | None) -> np.ndarray:
     """The step each move leads to; a value >= the trial's ``length`` ends the trial.
@@ -103,6 +108,7 @@ class LookupTable:
         self.ends = self.move == _END
         self.skips = self.move == _SKIP
         self.answered = (self.event == Outcome.CORRECT) | (self.event == Outcome.FAIL)
+        self.window = np.repeat(rule.window_code(np.arange(rule.n_phases)), n_actions).astype(np.int8)
 
     def states(self, phase: np.ndarray, target: np.ndarray) -> np.ndarray:
         return phase.astype(np.int32) * self.n_actions + target
@@ -216,6 +222,9 @@ class FixateThenChoose(ResponseRule):
             nonempty = end > start
             phase[rows[nonempty], end[nonempty] - 1] += LAST
         return phase, resume
+
+    def window_code(self, phase: np.ndarray) -> np.ndarray:
+        return np.where(phase % LAST >= Phase.GO, np.where(phase >= LAST, 2, 1), 0)
 
     def respond(self, phase: np.ndarray, target: np.ndarray, action: np.ndarray) -> Response:
         relation = (action != FIXATE) * (1 + (action != target))

@@ -115,9 +115,16 @@ class Task(ABC):
         """Draw ``n`` independent trials with ``rng``."""
 
     @property
-    @abstractmethod
+    def answers(self) -> tuple[int, ...]:
+        """The possible answers in a response window: every action but fixation
+        (go/no-go tasks: withholding, i.e. fixation, and go)."""
+        return tuple(range(1, int(self.action_space.n)))
+
+    @property
     def chance(self) -> float:
-        """Success rate of guessing uniformly among the answers, fixation held."""
+        """Success of guessing uniformly among ``answers`` in every response window,
+        fixation held."""
+        return (1 / len(self.answers)) ** len(self.response_periods)
 
     def ceiling(self) -> Ceiling:
         """Best achievable success rate. Noise-free tasks: the oracle's, 1."""

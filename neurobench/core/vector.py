@@ -43,7 +43,7 @@ class TaskVectorEnv(VectorEnv):
     after a truncation resets that environment and ignores its action; with SAME_STEP the
     reset happens in the same step and ``info["final_obs"]`` holds the last observation.
 
-    ``info`` holds arrays over environments: ``gt``, ``target``, ``new_trial``, and
+    ``info`` holds arrays over environments: ``gt``, ``target``, ``window``, ``step``, ``new_trial``, and
     ``trial`` (a dict of arrays: ``index``, ``outcome`` codes of
     :class:`~neurobench.core.rules.Outcome`, ``reward``, ``response`` (the answer that
     ended the trial, -1 if none) and the conditions) valid where ``info["_trial"]`` is
@@ -107,8 +107,7 @@ class TaskVectorEnv(VectorEnv):
         else:
             columns = self._columns if mask is None else np.flatnonzero(mask)
             self._restart(columns)
-        obs, target = self._observe()
-        return obs, {"target": target}
+        return self._observe()
 
     def step(self, actions: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         if self._stream is None:
@@ -151,13 +150,18 @@ class TaskVectorEnv(VectorEnv):
         elif truncated.any():
             info["final_obs"], info["_final_obs"] = self._observe()[0], truncated
             self._restart(np.flatnonzero(truncated))
-        obs, info["target"] = self._observe()
+        obs, now = self._observe()
+        info.update(now)
         return obs, reward, np.zeros(self.num_envs, dtype=bool), truncated, info
 
-    def _observe(self) -> tuple[np.ndarray, np.ndarray]:
-        """Observations and targets at the current step of every environment."""
+    def _observe(self) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """Observations at the current step of every environment, and what ``info``
+        says of that step: its ``target``, whether it is in a response ``window``, and
+        its index in the trial (``step``)."""
         flat = self._rows * self._horizon + self._t
-        return self._obs.take(flat, axis=0), self._target.take(flat)
+        window = self.task.table.window.take(self._state.take(flat))
+        now = {"target": self._target.take(flat), "window": window, "step": self._t.copy()}
+        return self._obs.take(flat, axis=0), now
 
     def _truncated(self) -> np.ndarray:
         truncated = self._episode_trials >= self._trial_limit

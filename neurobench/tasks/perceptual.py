@@ -59,10 +59,6 @@ class PerceptualDecisionMaking(Task):
         return Channels(fixation=1, choice=self.dim_ring)
 
     @property
-    def chance(self) -> float:
-        return 1 / self.dim_ring
-
-    @property
     def theta(self) -> np.ndarray:
         return np.linspace(0, 2 * np.pi, self.dim_ring, endpoint=False)
 
@@ -168,10 +164,6 @@ class PerceptualDecisionMakingDelayResponse(Task):
         return Channels(fixation=1, choice=2)
 
     @property
-    def chance(self) -> float:
-        return 0.5
-
-    @property
     def input_range(self) -> tuple[float, float]:
         swing = max(self.cohs) * abs(self.stim_scale) / 200
         return min(0.0, 0.5 - swing), max(1.0, 0.5 + swing)
@@ -252,10 +244,6 @@ class PulseDecisionMaking(Task):
     @property
     def action_channels(self) -> Channels:
         return Channels(fixation=1, choice=2)
-
-    @property
-    def chance(self) -> float:
-        return 0.5
 
     def sample(self, rng: np.random.Generator, n: int) -> TrialBatch:
         richer_first = rng.random(n) < 0.5

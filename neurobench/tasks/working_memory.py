@@ -66,10 +66,6 @@ class DelayMatchSample(Task):
     def action_channels(self) -> Channels:
         return Channels(fixation=1, match=1, non_match=1)
 
-    @property
-    def chance(self) -> float:
-        return 0.5
-
     def sample(self, rng: np.random.Generator, n: int) -> TrialBatch:
         answer = rng.integers(MATCH, NON_MATCH + 1, size=n)
         sample = _ring(self.dim_ring)[rng.integers(self.dim_ring, size=n)]
@@ -132,10 +128,6 @@ class DelayMatchCategory(Task):
     @property
     def action_channels(self) -> Channels:
         return Channels(fixation=1, match=1, non_match=1)
-
-    @property
-    def chance(self) -> float:
-        return 0.5
 
     def sample(self, rng: np.random.Generator, n: int) -> TrialBatch:
         answer = rng.integers(MATCH, NON_MATCH + 1, size=n)
@@ -207,10 +199,6 @@ class DelayComparison(Task):
     @property
     def action_channels(self) -> Channels:
         return Channels(fixation=1, choice=2)
-
-    @property
-    def chance(self) -> float:
-        return 0.5
 
     def represent(self, value: np.ndarray) -> np.ndarray:
         """Input of a stimulus value: scaled from [min, max] of all pairs to [0.5, 1]."""
@@ -295,10 +283,6 @@ class DualDelayMatchSample(Task):
     @property
     def action_channels(self) -> Channels:
         return Channels(fixation=1, match=1, non_match=1)
-
-    @property
-    def chance(self) -> float:
-        return 0.25
 
     def sample(self, rng: np.random.Generator, n: int) -> TrialBatch:
         answers = rng.integers(MATCH, NON_MATCH + 1, size=(n, 2))
@@ -385,8 +369,8 @@ class DelayPairedAssociation(Task):
         return Channels(fixation=1, go=1)
 
     @property
-    def chance(self) -> float:
-        return 0.5
+    def answers(self) -> tuple[int, ...]:
+        return (0, 1)  # withhold (no-go) or go
 
     def sample(self, rng: np.random.Generator, n: int) -> TrialBatch:
         pair = np.asarray(self.pairs)[rng.integers(len(self.pairs), size=n)]
@@ -444,10 +428,6 @@ class IntervalDiscrimination(Task):
     @property
     def action_channels(self) -> Channels:
         return Channels(fixation=1, choice=2)
-
-    @property
-    def chance(self) -> float:
-        return 0.5
 
     def sample(self, rng: np.random.Generator, n: int) -> TrialBatch:
         trials = self.trials(rng, n)
