@@ -187,3 +187,29 @@ def _shade(axes: Sequence[Any], periods: list[str], time: np.ndarray, dt: float)
                 clip_on=True,
             )
         start = i
+
+
+def psychometric(records: Any, strength: str = "coh", truth: str = "ground_truth") -> Figure:
+    """Choice against signed stimulus strength, with the fitted sigmoid.
+
+    ``records`` are evaluation records (:func:`neurobench.evaluate.evaluate`, or a run's
+    ``records/*.csv`` read with pandas) of a two-choice task.
+    """
+    import matplotlib.pyplot as plt
+
+    from neurobench.scoring.psychometric import psychometric as fit
+
+    curve = fit(records, strength, truth)
+    fig, ax = plt.subplots(figsize=(4.5, 3.5))
+    ax.scatter(curve.x, curve.p_first, s=12 + 60 * curve.n / curve.n.max(), label="data", zorder=3)
+    if np.isfinite(curve.bias):
+        x = np.linspace(curve.x.min(), curve.x.max(), 200)
+        ax.plot(x, curve.fitted(x), label=f"fit: bias {curve.bias:.2g}, scale {curve.scale:.2g}")
+    ax.axhline(0.5, color="grey", lw=0.5)
+    ax.axvline(0, color="grey", lw=0.5)
+    ax.set_xlabel(f"signed {strength} (positive: evidence for the first choice)")
+    ax.set_ylabel("P(first choice)")
+    ax.set_ylim(-0.02, 1.02)
+    ax.legend(fontsize="small")
+    fig.tight_layout()
+    return fig

@@ -86,7 +86,7 @@ class PerceptualDecisionMaking(Task):
         weights[self.obs_channels["stimulus"]] = self._tuning()
         return weights
 
-    def ceiling(self) -> Ceiling:
+    def _ceiling(self) -> Ceiling:
         """Ideal observer's success, averaged over coherences and stimulus durations.
 
         Two choices: the summed input difference over N steps has mean ``N*coh/100``
@@ -184,7 +184,7 @@ class PerceptualDecisionMakingDelayResponse(Task):
         weights[1:] = np.eye(2)
         return weights
 
-    def ceiling(self) -> Ceiling:
+    def _ceiling(self) -> Ceiling:
         """Exact: the two inputs differ by ``coh/100`` per step with independent noise,
         so P(correct) = Phi(coh/100 sqrt(N/2) / sigma_step) over N stimulus steps."""
         steps = self.period_steps("stimulus")[None, :]
@@ -263,7 +263,7 @@ class PulseDecisionMaking(Task):
         weights[1:] = np.eye(2)
         return weights
 
-    def ceiling(self) -> Ceiling:
+    def _ceiling(self) -> Ceiling:
         """Exact: the observer counting pulses is right unless counts tie, and then the
         truth is a coin flip: 1 - P(tie)/2, with counts Binomial(n_bin, p) per side."""
         from scipy import stats

@@ -78,7 +78,7 @@ class DelayMatchSample(Task):
         trials.answer(answer, "decision")
         return trials.build(ground_truth=answer, sample_theta=sample, test_theta=test)
 
-    def ceiling(self) -> Ceiling:
+    def _ceiling(self) -> Ceiling:
         """Bayes-optimal observer over (sample direction x match) hypotheses."""
         theta = _ring(self.dim_ring)
         sample = np.repeat(theta, 2)
@@ -143,7 +143,7 @@ class DelayMatchCategory(Task):
         trials.answer(answer, "test")
         return trials.build(ground_truth=answer, sample_category=sample_category, sample_theta=sample, test_theta=test)
 
-    def ceiling(self) -> Ceiling:
+    def _ceiling(self) -> Ceiling:
         """Categories of sample and test are judged independently (each by the
         Bayes-optimal observer over a 360-direction grid, accuracy a); the match answer
         is right when both or neither judgment is: a_s a_t + (1 - a_s)(1 - a_t)."""
@@ -220,7 +220,7 @@ class DelayComparison(Task):
         trials.answer(answer, "decision")
         return trials.build(ground_truth=answer, v1=v1, v2=v2)
 
-    def ceiling(self) -> Ceiling:
+    def _ceiling(self) -> Ceiling:
         """Bayes-optimal observer over the (pair x order) hypotheses: it uses that only
         the listed pairs occur, which beats comparing the two noisy inputs."""
         pairs = np.asarray(self.vpairs, dtype=float)
@@ -310,7 +310,7 @@ class DualDelayMatchSample(Task):
             test_order=second_first.astype(np.int64),
         )
 
-    def ceiling(self) -> Ceiling:
+    def _ceiling(self) -> Ceiling:
         """Both answers must be right: the product of two Bayes-optimal match/non-match
         judgments (hypotheses: sample in {0, pi/2} x match), one per test period."""
         samples = np.array([0.0, 0.0, 0.5, 0.5])
@@ -384,9 +384,9 @@ class DelayPairedAssociation(Task):
         trials.answer(go, "decision")
         return trials.build(ground_truth=go, stim1=pair[:, 0], stim2=pair[:, 1])
 
-    def ceiling(self) -> Ceiling:
+    def _ceiling(self) -> Ceiling:
         if self.sigma == 0:
-            return super().ceiling()
+            return super()._ceiling()
         units = np.eye(4)
         pairs = np.asarray(self.pairs)
         means = np.stack([units[pairs[:, 0]], units[pairs[:, 1]]], axis=1)
