@@ -65,14 +65,23 @@ def run_job(
     job: Job,
     suite: Suite,
     on_progress: Callable[[str, int, int], None] | None = None,
+    workdir: Path | None = None,
 ) -> tuple[dict[str, Any], pd.DataFrame]:
-    """Train (if the agent learns) and evaluate one job; return its run and records."""
+    """Train (if the agent learns) and evaluate one job; return its run and records.
+
+    ``workdir`` is the job's own folder for checkpoints, kept across interruptions."""
     agent = build_agent(agent_config)
     task = job.task.build()
     started = time.perf_counter()
-    if agent.learns and on_progress is not None:
+    extras: dict[str, Any] = {}
+    accepted = inspect.signature(agent.fit).parameters
+    if "workdir" in accepted and workdir is not None:
+        Path(workdir).mkdir(parents=True, exist_ok=True)
+        extras["workdir"] = Path(workdir)
+    if "progress" in accepted and on_progress is not None:
         on_progress("train", 0, suite.budget)
-    agent.fit(task, seed=job.seed, budget=suite.budget)
+        extras["progress"] = lambda done, total: on_progress("train", done, total)
+    agent.fit(task, seed=job.seed, budget=suite.budget, **extras)
     fitted = time.perf_counter()
     if on_progress is not None:
         on_progress("eval", 0, suite.eval_trials)
@@ -107,7 +116,8 @@ def run_job(
 
 class RunDir:
     """A run's folder: ``run.json`` (what it runs), ``jobs/*.json`` (finished jobs),
-    ``records/*.csv.gz`` (their trials), ``result.json`` (the result file)."""
+    ``records/*.csv`` (their trials), ``work/<job>/`` (learning agents' checkpoints),
+    ``result.json`` (the result file)."""
 
     def __init__(self, path: Path, fingerprint: dict[str, Any], overwrite: bool) -> None:
         self.path = Path(path)
@@ -121,7 +131,7 @@ class RunDir:
                     f"the same settings, or use run_dir=<new folder> or overwrite=true"
                 )
             if overwrite:
-                for child in ("jobs", "records", "result.json"):
+                for child in ("jobs", "records", "work", "result.json"):
                     target = self.path / child
                     shutil.rmtree(target) if target.is_dir() else target.unlink(missing_ok=True)
         write_json(stamp, fingerprint)
@@ -200,7 +210,8 @@ def _run_locally(
                 bar.n = done
                 bar.refresh()
 
-            run_, records = run_job(agent_config, job, suite, progress)
+            workdir = Path(cfg.run_dir) / "work" / job.key
+            run_, records = run_job(agent_config, job, suite, progress, workdir)
         save(job, run_, records)
 
 
@@ -224,7 +235,8 @@ def _run_on_ray(
         runtime_env={"env_vars": {"OMP_NUM_THREADS": "1"}},
     )
     remote_job = ray.remote(num_cpus=cfg.ray.num_cpus_per_job)(run_job)
-    pending = {remote_job.remote(agent_config, job, suite): job for job in todo}
+    work = Path(cfg.run_dir).resolve() / "work"
+    pending = {remote_job.remote(agent_config, job, suite, None, work / job.key): job for job in todo}
     while pending:
         ready, _ = ray.wait(list(pending), num_returns=1)
         job = pending.pop(ready[0])

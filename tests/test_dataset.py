@@ -133,3 +133,19 @@ def test_bad_arguments_are_rejected(kwargs, error, fragment):
 def test_unknown_task_is_rejected():
     with pytest.raises(UnknownNameError, match="DelayMatchSample"):
         neurobench.Dataset("DelayMatchSampl", batch_size=2, seq_len=5)
+
+
+@pytest.mark.parametrize(
+    "name", ["DelayMatchSample", "DualDelayMatchSample", "DelayPairedAssociation", "PerceptualDecisionMaking"]
+)
+def test_end_at_answer_shows_trials_as_the_env_plays_them_for_the_oracle(name):
+    task = neurobench.make_task(name)
+    ds = neurobench.Dataset(task, batch_size=1, seq_len=50, seed=4, end_at_answer=True)
+    inputs = np.concatenate([ds.draw()[0][0] for _ in range(20)])
+    env = neurobench.make(task, trials_per_episode=None)
+    obs, info = env.reset(seed=4)
+    played = [obs]
+    for _ in range(len(inputs) - 1):
+        obs, _, _, _, info = env.step(info["target"])
+        played.append(obs)
+    np.testing.assert_array_equal(np.array(played), inputs)

@@ -135,11 +135,11 @@ def test_an_interrupted_run_resumes_without_redoing_finished_jobs(tmp_path, monk
     calls = []
     original = harness.run_job
 
-    def interrupted(agent_config, job, suite, progress=None):
+    def interrupted(agent_config, job, suite, progress=None, workdir=None):
         calls.append(job.key)
         if len(calls) == 2:
             raise KeyboardInterrupt  # the second job is cut off
-        return original(agent_config, job, suite, progress)
+        return original(agent_config, job, suite, progress, workdir)
 
     monkeypatch.setattr(harness, "run_job", interrupted)
     with pytest.raises(KeyboardInterrupt):

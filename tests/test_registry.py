@@ -80,3 +80,16 @@ def test_invalid_parameters_name_what_is_wrong(params, fragment):
 def test_invalid_env_parameters_are_rejected():
     with pytest.raises(neurobench.InvalidParameterError, match="trials_per_episode"):
         neurobench.make("DelayMatchSample", trials_per_episode=0)
+
+
+def test_import_needs_no_heavy_optional_dependencies():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, neurobench, neurobench.run, neurobench.scoring, neurobench.plot; "
+        "heavy = [m for m in ('torch', 'ray', 'tensorflow') if m in sys.modules]; "
+        "assert not heavy, heavy"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

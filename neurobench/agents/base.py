@@ -40,7 +40,12 @@ class Agent(ABC):
 
     def fit(self, task: Task, *, seed: int, budget: int) -> None:  # noqa: B027 (optional hook)
         """Prepare for ``task``: learning agents train for ``budget`` env steps;
-        reference agents only read what they need from the task."""
+        reference agents only read what they need from the task.
+
+        Learning agents may also accept ``workdir`` (a folder of their own in the run
+        directory, kept across interruptions: checkpoint there to resume) and
+        ``progress`` (call ``progress(steps_done, budget)`` to drive the progress bar);
+        the harness passes them only to a ``fit`` that declares them."""
 
     def initial_state(self, num_envs: int, *, seed: int) -> Any:
         """Recurrent state before the first step of ``num_envs`` sessions."""

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from neurobench.core.env import oracle_steps
 from neurobench.core.errors import InvalidParameterError
 from neurobench.core.registry import make_task
 from neurobench.core.seeding import generator
@@ -38,6 +39,11 @@ class Dataset:
         batch_first: ``(batch, time, ...)`` arrays if True (default), else time-first.
         fixation_weight: if set, also return a loss mask weighting steps whose target is
             fixation by this value (1 elsewhere), e.g. 0.1 to down-weight fixation.
+        end_at_answer: show each trial as the env plays it for an agent that always takes
+            the target action: cut where its answer ends the trial (and without the rest of
+            a window its answer skips). By default trials are whole, as in NeuroGym; but the
+            env ends a trial at the first answer, so a network trained on whole trials never
+            sees a trial start right after an answer, which costs it accuracy in the env.
         torch: return ``torch.Tensor`` instead of numpy arrays (needs torch).
 
     ``trial_index`` holds, after each batch, the stream index of the trial each step
@@ -53,6 +59,7 @@ class Dataset:
         *,
         batch_first: bool = True,
         fixation_weight: float | None = None,
+        end_at_answer: bool = False,
         torch: bool = False,
         **params: Any,
     ) -> None:
@@ -66,6 +73,7 @@ class Dataset:
         self.seq_len = int(seq_len)
         self.batch_first = batch_first
         self.fixation_weight = fixation_weight
+        self.end_at_answer = end_at_answer
         self._torch = _torch_module() if torch else None
         self._stream = TrialStream(self.task, generator(seed)[0])
         self._use_pool(self._stream.next_chunk())
@@ -87,7 +95,8 @@ class Dataset:
     def draw(self) -> tuple[Any, ...]:
         """The next batch: ``(inputs, targets)`` or ``(inputs, targets, mask)``."""
         trials, steps = self._plan()
-        flat = (trials - self._first) * self._horizon + steps
+        rows = (trials - self._first) * self._horizon
+        flat = rows + (steps if self._step_map is None else self._step_map.take(rows + steps))
         shape = (self.batch_size, self.seq_len)
         inputs = self._obs.take(flat, axis=0).reshape(*shape, -1)
         targets = self._target.take(flat, axis=0).reshape(*shape, *self._target.shape[1:])
@@ -128,7 +137,7 @@ class Dataset:
         return np.repeat(trial, count), np.repeat(start, count) + within
 
     def _length(self, trials: np.ndarray) -> np.ndarray:
-        return self._pool.length[trials - self._first]
+        return self._lengths[trials - self._first]
 
     def _deal(self, needed: int, oldest: int) -> np.ndarray:
         """Stream indices of the next ``needed`` trials, drawing chunks if needed.
@@ -151,6 +160,11 @@ class Dataset:
         self._horizon = pool.max_length
         self._obs = pool.obs.reshape(-1, pool.obs.shape[-1])
         self._target = pool.target.reshape(pool.n * pool.max_length, *pool.target.shape[2:])
+        self._lengths, self._step_map = pool.length, None
+        if self.end_at_answer:
+            played = oracle_steps(self.task, pool)
+            self._lengths = played.sum(axis=1)
+            self._step_map = np.argsort(~played, axis=1, kind="stable").ravel()  # played steps first, in order
 
 
 def _torch_module() -> Any:

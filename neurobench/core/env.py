@@ -163,3 +163,17 @@ def tabulate(task: Task, chunk: TrialBatch) -> tuple[np.ndarray, np.ndarray, np.
     resume = None if chunk.resume is None else chunk.resume[..., None]
     next_t = advance(table.move.take(keys), t, chunk.length[:, None, None], resume)
     return table.reward.take(keys), table.event.take(keys), next_t
+
+
+def oracle_steps(task: Task, batch: TrialBatch) -> np.ndarray:
+    """Boolean ``[n, T]``: the steps of each trial that an agent always taking the target
+    action goes through (an answer that ends the trial, or skips the rest of its window,
+    leaves the following steps unvisited)."""
+    table = task.table
+    keys = table.keys(table.states(batch.phase, batch.target), batch.target)
+    t = np.arange(batch.max_length)[None, :]
+    next_t = advance(table.move.take(keys), t, batch.length[:, None], batch.resume)
+    reach = np.maximum.accumulate(next_t, axis=1)  # the farthest step jumped to so far
+    visited = t < batch.length[:, None]
+    visited[:, 1:] &= reach[:, :-1] <= t[:, 1:]
+    return visited

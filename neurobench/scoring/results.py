@@ -114,8 +114,9 @@ def read_result(path: Path) -> dict[str, Any]:
     return data
 
 
-def validate(data: Any) -> None:
-    """Check a parsed result against the schema and its suite; raise SubmissionError."""
+def validate(data: Any, suites: Mapping[str, Suite] | None = None) -> None:
+    """Check a parsed result against the schema and its suite (one of ``suites`` by hash,
+    by default the shipped ones); raise SubmissionError."""
     if not isinstance(data, dict):
         raise SubmissionError("a result must be a JSON object")
     _require(data.get("schema") == SCHEMA, f"schema must be {SCHEMA!r}, got {data.get('schema')!r}")
@@ -130,12 +131,13 @@ def validate(data: Any) -> None:
     )
     suite_info = data["suite"]
     _require(isinstance(suite_info, dict), "suite must be an object")
-    suite = known_suites().get(str(suite_info.get("hash")))
+    suites = known_suites() if suites is None else suites
+    suite = suites.get(str(suite_info.get("hash")))
     _require(
         suite is not None,
         f"suite hash {suite_info.get('hash')!r} (suite {suite_info.get('name')!r}) is not one of this "
         f"NeuroBench version's suites: "
-        + ", ".join(f"{s.name}={h}" for h, s in sorted(known_suites().items(), key=lambda i: i[1].name)),
+        + ", ".join(f"{s.name}={h}" for h, s in sorted(suites.items(), key=lambda i: i[1].name)),
     )
     assert suite is not None
     _require(suite_info.get("name") == suite.name, f"suite name {suite_info.get('name')!r} does not match its hash")

@@ -1,0 +1,112 @@
+"""Baselines (RLlib PPO, supervised RNN): a short run of each through the main job.
+
+Needs the ``rllib`` extra (torch and ray); CI installs it."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+torch = pytest.importorskip("torch")
+ray = pytest.importorskip("ray")
+
+from neurobench import run as harness  # noqa: E402
+from neurobench.core.errors import NeuroBenchError  # noqa: E402
+from neurobench.scoring.results import validate  # noqa: E402
+from neurobench.suites import Suite  # noqa: E402
+from tests.test_harness import config  # noqa: E402
+
+TINY = {
+    "ppo_lstm": [
+        "agent.train_batch_size=400",
+        "agent.minibatch_size=200",
+        "agent.num_epochs=1",
+        "agent.num_envs_per_env_runner=2",
+        "suite.budget=800",
+    ],
+    "ppo_mlp": [
+        "agent.train_batch_size=400",
+        "agent.minibatch_size=200",
+        "agent.num_epochs=1",
+        "agent.num_envs_per_env_runner=2",
+        "suite.budget=800",
+    ],
+    "rnn_supervised": ["suite.budget=20000", "agent.hidden_size=16"],
+}
+
+
+@pytest.mark.parametrize("agent", sorted(TINY))
+def test_each_baseline_runs_the_quick_suite_and_writes_a_valid_result(agent, tmp_path):
+    env = {**os.environ, "PYTHONWARNINGS": "ignore", "RAY_AUTH_MODE": "disabled"}
+    overrides = [f"agent={agent}", "suite=quick", "suite.eval_trials=40", "progress=false", f"run_dir={tmp_path}"]
+    done = subprocess.run(
+        [sys.executable, "-m", "neurobench", *overrides, *TINY[agent]],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads((tmp_path / "result.json").read_text())
+    suite = Suite.from_mapping(_suite(tmp_path))
+    validate(result, {suite.hash: suite})
+    assert result["agent"]["name"] == agent
+    assert all(run["metrics"]["n_trials"] == 40 for run in result["runs"])
+    assert any((tmp_path / "work").rglob("*")), "learning agents checkpoint into the run directory"
+
+
+def _suite(run_dir: Path) -> dict:
+    from omegaconf import OmegaConf
+
+    return OmegaConf.to_container(OmegaConf.load(run_dir / ".hydra" / "config.yaml").suite, resolve=True)
+
+
+def test_ppo_resumes_from_its_checkpoint(tmp_path):
+    from neurobench.baselines.rllib_ppo import PPOAgent
+
+    import neurobench
+
+    task = neurobench.make_task("PerceptualDecisionMaking")
+    agent = PPOAgent(train_batch_size=400, minibatch_size=200, num_epochs=1, num_envs_per_env_runner=2)
+    agent.fit(task, seed=0, budget=800, workdir=tmp_path)
+    first = json.loads((tmp_path / "progress.json").read_text())["env_steps"]
+    assert first >= 800
+    agent.fit(task, seed=0, budget=first, workdir=tmp_path)  # nothing left to do: restored, not retrained
+    assert agent.trained_steps == first
+    agent.fit(task, seed=0, budget=first + 400, workdir=tmp_path)
+    assert agent.trained_steps >= first + 400
+
+
+def test_supervised_rnn_resumes_from_its_checkpoint(tmp_path):
+    from neurobench.baselines.supervised_rnn import SupervisedRNN
+
+    import neurobench
+
+    task = neurobench.make_task("PerceptualDecisionMaking")
+    straight = SupervisedRNN(hidden_size=8, batch_size=4, seq_len=20, checkpoint_every=2)
+    straight.fit(task, seed=0, budget=400)
+    resumed = SupervisedRNN(hidden_size=8, batch_size=4, seq_len=20, checkpoint_every=2)
+    resumed.fit(task, seed=0, budget=240, workdir=tmp_path)
+    resumed.fit(task, seed=0, budget=400, workdir=tmp_path)
+    for a, b in zip(straight.net.parameters(), resumed.net.parameters(), strict=True):
+        torch.testing.assert_close(a, b)  # resuming gives the network training straight through gives
+
+
+@pytest.mark.parametrize(
+    ("overrides", "fragment"),
+    [
+        (["agent=ppo_lstm", "agent.model=transformer"], "unknown model type 'transformer'"),
+        (["agent=ppo_lstm", "agent.hidden_size=0"], "hidden_size must be an integer >= 1"),
+        (["agent=ppo_lstm", "suite.budget=-5"], "budget must be integers >= 0"),
+        (["agent=ppo_mlp", "agent.lr=0"], "lr must be > 0"),
+        (["agent=rnn_supervised", "agent.cell=transformer"], "unknown cell type 'transformer'"),
+        (["agent=rnn_supervised", "agent.hidden_size=0"], "hidden_size must be an integer >= 1"),
+    ],
+)
+def test_bad_baseline_configs_fail_before_any_training(overrides, fragment, tmp_path):
+    with pytest.raises(NeuroBenchError, match=fragment):
+        harness.run(config("suite=quick", *overrides, run_dir=tmp_path))
+    assert not (tmp_path / "jobs").exists()
