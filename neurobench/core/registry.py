@@ -8,11 +8,13 @@ names the trials it was measured on (Minigrid's convention).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import gymnasium as gym
+from gymnasium.envs.registration import EnvSpec
 
 from neurobench.core.env import TaskEnv
 from neurobench.core.errors import UnknownNameError
@@ -22,6 +24,7 @@ NAMESPACE = "neurobench"
 ENV_PARAMS = ("trials_per_episode", "max_steps")
 
 _TASKS: dict[str, type[Task]] = {}
+_UNSAFE = re.compile(r"[^\w.-]")  # characters not allowed in a Gymnasium id
 _ID = re.compile(rf"^(?:{NAMESPACE}/)?(?P<name>[A-Za-z0-9_.]+?)(?:-v(?P<version>\d+))?$")
 
 T = TypeVar("T", bound=type[Task])
@@ -71,8 +74,14 @@ def make(name: str | Task, **kwargs: Any) -> TaskEnv:
     env_kwargs = {k: kwargs.pop(k) for k in ENV_PARAMS if k in kwargs}
     task = make_task(name, **kwargs)
     env = TaskEnv(task, **env_kwargs)
-    spec = gym.spec(gym_id(type(task)))
-    env.spec = dataclasses.replace(spec, kwargs={**spec.kwargs, **kwargs, **env_kwargs})
+    if _TASKS.get(type(task).task_name()) is type(task):
+        spec = gym.spec(gym_id(type(task)))
+        env.spec = dataclasses.replace(spec, kwargs={**spec.kwargs, **kwargs, **env_kwargs})
+    else:  # a modified task: its spec rebuilds the env from the task object
+        env.spec = EnvSpec(
+            id=f"{NAMESPACE}/{_UNSAFE.sub('_', task.name)}-v0",
+            entry_point=functools.partial(TaskEnv, task, **env_kwargs),
+        )
     return env
 
 

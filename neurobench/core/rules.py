@@ -144,9 +144,10 @@ class FixateThenChoose(ResponseRule):
 
     * in ``hold`` periods, leaving fixation costs ``rewards["abort"]``; with
       ``abort=True`` it also ends the trial (outcome ``abort``);
-    * in each of the ``windows`` (in time order), the first non-fixation action is the
-      answer: ``correct`` if it equals the target, else ``fail``. The answer in the last
-      window ends the trial; earlier answers jump to the end of their window;
+    * in each of the ``windows`` (in time order; a window is a period, or a tuple of
+      consecutive periods), the first non-fixation action is the answer: ``correct`` if it
+      equals the target, else ``fail``. The answer in the last window ends the trial;
+      earlier answers jump to the end of their window;
     * a window passed without an answer is a ``miss`` (reward ``miss``) if an answer was
       expected, and ``correct`` if the target was to keep fixating (no-go trials);
     * other periods are free: actions there have no consequence.
@@ -160,12 +161,12 @@ class FixateThenChoose(ResponseRule):
     def __init__(
         self,
         hold: Sequence[str],
-        windows: Sequence[str],
+        windows: Sequence[str | Sequence[str]],
         rewards: Mapping[str, float],
         abort: bool = False,
     ) -> None:
         self.hold = tuple(hold)
-        self.windows = tuple(windows)
+        self.windows = tuple((w,) if isinstance(w, str) else tuple(w) for w in windows)
         self.abort = abort
         self.rewards = dict(rewards)
         self._reward, self._event, self._move = self._table()
@@ -210,15 +211,15 @@ class FixateThenChoose(ResponseRule):
         resume = None
         rows = np.arange(trials.n)
         for k, window in enumerate(self.windows):
-            nogo = ~trials.any_nonzero(trials.target, window)
+            nogo = ~trials.any_nonzero(trials.target, *window)
             code = np.where(nogo, Phase.NOGO, Phase.GO).astype(np.int8)
+            start, end = trials.periods[window[0]][0], trials.periods[window[-1]][1]
             if k < len(self.windows) - 1:
                 code += Phase.GO_SKIP - Phase.GO
                 if resume is None:
                     resume = np.zeros(phase.shape, dtype=np.int32)
-                trials.paint(resume, trials.periods[window][1], window)
-            trials.paint(phase, code, window)
-            start, end = trials.periods[window]
+                trials.paint(resume, end, *window)
+            trials.paint(phase, code, *window)
             nonempty = end > start
             phase[rows[nonempty], end[nonempty] - 1] += LAST
         return phase, resume

@@ -7,6 +7,8 @@ same trials everywhere; consumers only differ in how they deal them out.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from neurobench.core.seeding import generator
@@ -19,6 +21,7 @@ class TrialStream:
         self.task = task
         self.rng = rng
         self.drawn = 0  # trials handed out so far; the next chunk starts at this index
+        self.carry: Any = None  # what sequential tasks pass from one chunk to the next
 
     @classmethod
     def seeded(cls, task: Task, seed: int | None) -> TrialStream:
@@ -33,6 +36,7 @@ class TrialStream:
         return TrialBatch.concat(chunks).take(np.arange(n))
 
     def next_chunk(self) -> TrialBatch:
-        chunk = self.task.sample(self.rng, self.task.chunk_size).with_index(self.drawn)
+        chunk, self.carry = self.task.sample_sequence(self.rng, self.task.chunk_size, self.carry)
+        chunk = chunk.with_index(self.drawn)
         self.drawn += chunk.n
         return chunk

@@ -98,8 +98,9 @@ class Task(ABC):
         return ("fixation",)
 
     @property
-    def response_periods(self) -> tuple[str, ...]:
-        """Response windows in time order; the answer in the last one ends the trial."""
+    def response_periods(self) -> tuple[str | tuple[str, ...], ...]:
+        """Response windows in time order (a period, or consecutive periods); the answer
+        in the last one ends the trial."""
         return ("decision",)
 
     @cached_property
@@ -115,6 +116,12 @@ class Task(ABC):
     @abstractmethod
     def sample(self, rng: np.random.Generator, n: int) -> TrialBatch:
         """Draw ``n`` independent trials with ``rng``."""
+
+    def sample_sequence(self, rng: np.random.Generator, n: int, carry: Any) -> tuple[TrialBatch, Any]:
+        """Draw the next ``n`` trials of a stream. Tasks whose trials depend on earlier ones
+        (trial history, blocks, schedules) keep what they need in ``carry``, which the
+        stream hands back with the next call (``None`` the first time)."""
+        return self.sample(rng, n), carry
 
     @property
     def answers(self) -> tuple[int, ...]:
@@ -219,11 +226,13 @@ class Task(ABC):
 
     def _check_windows(self) -> None:
         """Every response window must last at least one step, or no answer is possible."""
-        for period in self.response_periods:
-            shortest = self.timing[period].bounds[0]  # type: ignore[index]
-            if to_steps(shortest, self.dt) < 1:
+        for window in self.response_periods:
+            periods = (window,) if isinstance(window, str) else window
+            steps = sum(int(to_steps(self.timing[p].bounds[0], self.dt)) for p in periods)  # type: ignore[index]
+            if steps < 1:
+                shortest = sum(self.timing[p].bounds[0] for p in periods)  # type: ignore[index]
                 raise InvalidParameterError(
-                    f"timing of {self.name}: response period {period!r} can last {shortest:g} ms, "
+                    f"timing of {self.name}: response period {window!r} can last {shortest:g} ms, "
                     f"less than one step of dt = {self.dt:g} ms, so no answer could be given"
                 )
 

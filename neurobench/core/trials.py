@@ -168,6 +168,21 @@ class TrialBuilder:
         self.obs = np.zeros((n, horizon, task.obs_channels.size), dtype=np.float32)
         self.target = np.zeros((n, horizon), dtype=np.int32)
 
+    @classmethod
+    def around(cls, task: Task, batch: TrialBatch) -> TrialBuilder:
+        """A builder over trials already built (their arrays are shared, not copied): for
+        modifiers that change a batch and annotate it again with their rule."""
+        self = cls.__new__(cls)
+        self.task, self.n = task, batch.n
+        self.periods = dict(batch.periods)
+        self.steps = {name: end - start for name, (start, end) in self.periods.items()}
+        self._fixed = {}
+        self.length = batch.length
+        self._time = np.arange(batch.max_length, dtype=np.int32)
+        self._masks = {}
+        self.obs, self.target = batch.obs, batch.target
+        return self
+
     @property
     def max_length(self) -> int:
         return len(self._time)
@@ -182,12 +197,12 @@ class TrialBuilder:
             else:
                 np.copyto(array, per_step, where=where.reshape(where.shape + (1,) * (array.ndim - 2)))
 
-    def any_nonzero(self, array: np.ndarray, period: str) -> np.ndarray:
-        """Per trial: is ``array[n, T]`` non-zero anywhere in ``period``?"""
-        (where,) = self._where((period,))
-        if isinstance(where, slice):
-            return array[:, where].any(axis=1)
-        return (array * where).any(axis=1)
+    def any_nonzero(self, array: np.ndarray, *periods: str) -> np.ndarray:
+        """Per trial: is ``array[n, T]`` non-zero anywhere in ``periods``?"""
+        out = np.zeros(self.n, dtype=bool)
+        for where in self._where(periods):
+            out |= array[:, where].any(axis=1) if isinstance(where, slice) else (array * where).any(axis=1)
+        return out
 
     def set(self, channel: str, value: Any, *periods: str) -> None:
         """Set ``channel`` to ``value`` during ``periods`` (every period if none given).
