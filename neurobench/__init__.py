@@ -1,6 +1,7 @@
 """NeuroBench: cognitive neuroscience tasks as fast, seeded Gymnasium environments."""
 
 from neurobench import tasks as _families  # noqa: F401  (registers every task)
+from neurobench import wrappers  # registers MultiTask
 from neurobench.core.channels import Channels
 from neurobench.core.dataset import Dataset
 from neurobench.core.env import TaskEnv
@@ -15,6 +16,7 @@ from neurobench.core.rules import Outcome
 from neurobench.core.task import Task
 from neurobench.core.trials import TrialBatch
 from neurobench.core.vector import TaskVectorEnv, make_vec
+from neurobench.multi import combine
 
 __version__ = "0.1.0"
 
@@ -30,9 +32,11 @@ __all__ = [
     "TaskVectorEnv",
     "TrialBatch",
     "UnknownNameError",
+    "combine",
     "make",
     "make_task",
     "make_vec",
     "task_class",
     "tasks",
+    "wrappers",
 ]

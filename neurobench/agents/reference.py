@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from neurobench.agents.base import Agent
+from neurobench.core.errors import InvalidParameterError
 from neurobench.core.rules import FIXATE
 from neurobench.core.task import Task
 
@@ -96,6 +97,11 @@ class IdealObserver(Agent):
     def fit(self, task: Task, *, seed: int, budget: int) -> None:
         readout = getattr(task, "evidence_weights", None)
         self.mode = "evidence" if readout is not None else "exact" if task.noise_std == 0 else "templates"
+        if self.mode == "templates" and "sigma" not in {f.name for f in dataclasses.fields(task)}:
+            raise InvalidParameterError(
+                f"the ideal observer needs a noise-free task, an evidence readout, or a task with a sigma "
+                f"parameter to draw noise-free templates from; {task.name} has none"
+            )
         if self.mode == "evidence":
             self.weights = np.asarray(readout(), dtype=np.float64)  # type: ignore[misc]
         elif self.mode == "templates":

@@ -169,6 +169,10 @@ class MultiTask(Task):
     def chance(self) -> float:
         return float(np.mean([t.chance for t in self.tasks]))
 
+    @property
+    def noise_std(self) -> float:
+        return max(t.noise_std for t in self.tasks)
+
     def _ceiling(self) -> Ceiling:
         values = [t.ceiling().value for t in self.tasks]
         return Ceiling(float(np.mean(values)), "mean of the tasks' ceilings (each task is on equally often)")
