@@ -1,7 +1,8 @@
 """RLlib PPO baselines (new API stack: RLModule / Learner / EnvRunner), LSTM or MLP.
 
-The policy trains on the task's Gymnasium env, sessions of ``trials_per_episode``
-trials, until the job's budget of env steps is spent; it checkpoints every
+The policy trains on the task's Gymnasium env (any task: modified tasks, schedules, or a
+game against its reference opponent), sessions of ``trials_per_episode`` trials, until
+the job's budget of env steps is spent; it checkpoints every
 ``checkpoint_every`` iterations into the job's work folder and resumes from there. It is
 then evaluated by the harness like every agent, acting greedily (or sampling) from the
 trained RLModule with its recurrent state carried across trials.
@@ -16,12 +17,12 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
+import gymnasium as gym
 import numpy as np
 
 from neurobench.agents.base import Agent
 from neurobench.core.checks import check_int, check_number
 from neurobench.core.errors import InvalidParameterError
-from neurobench.core.registry import gym_id
 from neurobench.core.task import Task
 from neurobench.scoring.results import write_json
 
@@ -124,11 +125,13 @@ class PPOAgent(Agent):
                     _save(algo, checkpoint, done)
             if checkpoint is not None:
                 _save(algo, checkpoint, done)
-            self.module = algo.get_module()
+            self.module = algo.get_module(self.module_id)
             self.module.eval()
             self.trained_steps = done
         finally:
             algo.stop()
+
+    module_id: ClassVar[str] = "default_policy"  # RLlib's id of a single-agent module
 
     def _config(self, task: Task, seed: int) -> Any:
         from ray.rllib.algorithms.ppo import PPOConfig
@@ -142,10 +145,8 @@ class PPOAgent(Agent):
             lstm_cell_size=s["hidden_size"],
             max_seq_len=s["max_seq_len"],
         )
-        env_config = {**task.params(), "trials_per_episode": s["trials_per_episode"]}
-        return (
+        config = (
             PPOConfig()
-            .environment(env=f"neurobench:{gym_id(type(task))}", env_config=env_config)
             .env_runners(
                 num_env_runners=s["num_env_runners"],
                 num_envs_per_env_runner=s["num_envs_per_env_runner"],
@@ -164,6 +165,34 @@ class PPOAgent(Agent):
             .rl_module(model_config=model)
             .debugging(seed=seed, log_level="ERROR")
         )
+        return self._environment(config, task)
+
+    def _environment(self, config: Any, task: Task) -> Any:
+        """Train on the task's env: registered with RLlib as a creator holding the task
+        itself, so modified tasks, schedules and games all work (and remote env runners
+        get it by pickling). With ``vectorize_mode: vector_entry_point`` the creator builds
+        NeuroBench's native vector env."""
+        from ray.tune.registry import register_env
+
+        from neurobench.core.env import TaskEnv
+        from neurobench.core.vector import TaskVectorEnv
+        from neurobench.tasks.game_tasks import GameTask
+
+        trials = self.settings["trials_per_episode"]
+
+        def create(context: Mapping[str, Any]) -> Any:
+            num_envs = context.get("num_envs")
+            if isinstance(task, GameTask):
+                if num_envs:
+                    return gym.vector.SyncVectorEnv([lambda: task.env(trials)] * num_envs)
+                return task.env(trials)
+            if num_envs:
+                return TaskVectorEnv(task, num_envs, trials_per_episode=trials)
+            return TaskEnv(task, trials_per_episode=trials)
+
+        name = f"neurobench-{_safe(task.name)}"
+        register_env(name, create)
+        return config.environment(env=name)
 
     # -- acting --------------------------------------------------------------------
     def initial_state(self, num_envs: int, *, seed: int) -> tuple[Any, Any]:
@@ -209,6 +238,10 @@ def _ensure_ray() -> None:
             logging_level=logging.WARNING,
             runtime_env={"env_vars": {"OMP_NUM_THREADS": "1"}},
         )
+
+
+def _safe(name: str) -> str:
+    return "".join(c if c.isalnum() else "_" for c in name)
 
 
 def _steps(result: Mapping[str, Any]) -> int:

@@ -40,6 +40,10 @@ def evaluate(
     """
     if not isinstance(n_trials, int) or n_trials < 1:
         raise InvalidParameterError(f"n_trials must be an integer >= 1, got {n_trials!r}")
+    from neurobench.tasks.game_tasks import GameTask, evaluate_game
+
+    if isinstance(task, GameTask):  # the agent plays a game against its reference opponent
+        return evaluate_game(agent, task, seed=seed, n_trials=n_trials, num_envs=num_envs, on_trials=on_trials)
     env = TaskVectorEnv(task, num_envs=min(num_envs, n_trials), trials_per_episode=None)
     obs, info = env.reset(seed=seed)
     state = agent.initial_state(env.num_envs, seed=seed)

@@ -20,7 +20,7 @@ from typing import Any
 from omegaconf import OmegaConf
 
 from neurobench.core.errors import InvalidParameterError, UnknownNameError
-from neurobench.core.registry import gym_id, make_task
+from neurobench.core.registry import make_task
 from neurobench.core.task import Task
 
 _FIELDS = (
@@ -121,7 +121,7 @@ class Suite:
         return {
             "name": self.name,
             "version": self.version,
-            "tasks": [{"id": gym_id(type(t.build())), "params": _canonical(t.build().params())} for t in self.tasks],
+            "tasks": [{"id": t.build().id, "params": _canonical(t.build().params())} for t in self.tasks],
             "seeds": list(self.seeds),
             "eval_seed_offset": self.eval_seed_offset,
             "eval_trials": self.eval_trials,

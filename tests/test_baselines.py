@@ -35,13 +35,21 @@ TINY = {
         "suite.budget=800",
     ],
     "rnn_supervised": ["suite.budget=20000", "agent.hidden_size=16"],
+    "ppo_multiagent": [
+        "agent.train_batch_size=400",
+        "agent.minibatch_size=200",
+        "agent.num_epochs=1",
+        "suite.budget=800",
+        "suite.seeds=[0]",
+    ],
 }
 
 
 @pytest.mark.parametrize("agent", sorted(TINY))
 def test_each_baseline_runs_the_quick_suite_and_writes_a_valid_result(agent, tmp_path):
     env = {**os.environ, "PYTHONWARNINGS": "ignore", "RAY_AUTH_MODE": "disabled"}
-    overrides = [f"agent={agent}", "suite=quick", "suite.eval_trials=40", "progress=false", f"run_dir={tmp_path}"]
+    suite = "multiagent" if agent == "ppo_multiagent" else "quick"
+    overrides = [f"agent={agent}", f"suite={suite}", "suite.eval_trials=40", "progress=false", f"run_dir={tmp_path}"]
     done = subprocess.run(
         [sys.executable, "-m", "neurobench", *overrides, *TINY[agent]],
         capture_output=True,
@@ -104,6 +112,7 @@ def test_supervised_rnn_resumes_from_its_checkpoint(tmp_path):
         (["agent=ppo_mlp", "agent.lr=0"], "lr must be > 0"),
         (["agent=rnn_supervised", "agent.cell=transformer"], "unknown cell type 'transformer'"),
         (["agent=rnn_supervised", "agent.hidden_size=0"], "hidden_size must be an integer >= 1"),
+        (["agent=ppo_multiagent", "agent.model=gru"], "unknown model type 'gru'"),
     ],
 )
 def test_bad_baseline_configs_fail_before_any_training(overrides, fragment, tmp_path):

@@ -9,7 +9,8 @@ from pettingzoo.test import parallel_api_test, parallel_seed_test
 
 import neurobench
 from neurobench.multi import combine
-from neurobench.tasks.games import GAMES, OPPONENTS, MatchingPennies, make_game, vs
+from neurobench.tasks.games import GAMES, MatchingPennies, make_game
+from neurobench.tasks.opponents import OPPONENTS, vs
 
 PAIR = ["PerceptualDecisionMaking", "DelayMatchSample"]
 
@@ -173,3 +174,47 @@ def test_rllib_multi_agent_ppo_runs_an_iteration_on_matching_pennies():
         algo.stop()
     assert result["env_runners"]["num_env_steps_sampled_lifetime"] >= 400
     assert set(result["env_runners"]["agent_episode_returns_mean"]) == {"player_0", "player_1"}
+
+
+def test_game_tasks_have_chance_below_ceiling_and_score_the_reference_agents():
+    from neurobench.agents import GuessAgent, OracleAgent, RandomAgent
+    from neurobench.evaluate import evaluate
+    from neurobench.scoring import run_metrics
+
+    for game in sorted(GAMES):
+        task = neurobench.make_task(game)
+        assert task.family == "multiagent"
+        assert 0 <= task.chance < task.ceiling().value <= 1
+        scores = {}
+        for agent in (RandomAgent(), GuessAgent(), OracleAgent()):
+            agent.fit(task, seed=0, budget=0)
+            records = evaluate(agent, task, seed=7, n_trials=300, num_envs=10)
+            assert len(records) == 300
+            assert list(records["trial"]) == sorted(records["trial"])
+            scores[agent.name] = run_metrics(records, task)["normalized"]
+        assert scores["oracle"] >= 1.0  # the oracle sees the opponent's choice: at or above the ceiling
+    matching = neurobench.make_task("MatchingPennies")
+    guess = GuessAgent()
+    guess.fit(matching, seed=0, budget=0)
+    success = (evaluate(guess, matching, seed=3, n_trials=600)["outcome"] == "correct").mean()
+    assert abs(success - 0.5) < 0.07  # random play is matching pennies' equilibrium: the ceiling
+
+
+def test_game_evaluation_is_seeded():
+    from neurobench.agents import RandomAgent
+    from neurobench.evaluate import evaluate
+
+    task = neurobench.make_task("PrisonersDilemma", opponent="random")
+    runs = []
+    for _ in range(2):
+        agent = RandomAgent()
+        agent.fit(task, seed=0, budget=0)
+        runs.append(evaluate(agent, task, seed=11, n_trials=200, num_envs=8))
+    assert runs[0].equals(runs[1])
+
+
+def test_game_tasks_reject_unscorable_opponents_and_unknown_names():
+    with pytest.raises(neurobench.InvalidParameterError, match="cannot be scored"):
+        neurobench.make_task("PrisonersDilemma", opponent="always_defect")
+    with pytest.raises(neurobench.UnknownNameError, match="tit_for_tat"):
+        neurobench.make_task("PrisonersDilemma", opponent="grim")

@@ -59,11 +59,20 @@ def task_class(name: str) -> type[Task]:
 
 
 def make_task(name: str | Task, **params: Any) -> Task:
-    """Build a task from its name and parameters, rejecting unknown parameters."""
+    """Build a task from its name and parameters, rejecting unknown parameters. A game's
+    name gives a GameTask (the game against a reference ``opponent``)."""
     if isinstance(name, Task):
         if params:
             return dataclasses.replace(name, **_checked(type(name), params))
         return name
+    from neurobench.tasks.game_tasks import GameTask
+    from neurobench.tasks.games import GAMES
+
+    if isinstance(name, GameTask):
+        return name  # type: ignore[return-value]
+    if name in GAMES:
+        opponent = params.pop("opponent", "")
+        return GameTask(name, opponent, params)  # type: ignore[return-value]
     cls = task_class(name)
     return cls(**_checked(cls, params))
 

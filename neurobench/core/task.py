@@ -160,6 +160,11 @@ class Task(ABC):
         return self.task_name()
 
     @property
+    def id(self) -> str:
+        """The Gymnasium id, ``neurobench/<Name>-v<version>``."""
+        return f"neurobench/{self.task_name()}-v{self.version}"
+
+    @property
     def input_range(self) -> tuple[float, float]:
         """Range of the noise-free inputs."""
         return (0.0, 1.0)

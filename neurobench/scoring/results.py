@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from neurobench.core.errors import NeuroBenchError
-from neurobench.core.registry import task_class
 from neurobench.scoring.aggregate import STATISTICS, aggregate
 from neurobench.scoring.metrics import METRICS
 from neurobench.suites import Suite, content_hash, known_suites
@@ -163,6 +162,7 @@ def _check_aggregates(groups: Any) -> None:
 def _check_runs(runs: Any, suite: Suite) -> None:
     _require(isinstance(runs, list), "runs must be a list")
     expected = {(job.task.name, job.seed) for job in suite.jobs()}
+    families = {task.name: task.build().family for task in suite.tasks}
     seen = set()
     for run in runs:
         _require(isinstance(run, dict), "each run must be an object")
@@ -172,7 +172,7 @@ def _check_runs(runs: Any, suite: Suite) -> None:
         _require(key in expected, f"run {key} is not a (task, seed) of suite {suite.name!r}")
         _require(key not in seen, f"run {key} appears twice")
         seen.add(key)
-        _require(run["family"] == task_class(run["task"]).family, f"run {key}: wrong family {run['family']!r}")
+        _require(run["family"] == families[run["task"]], f"run {key}: wrong family {run['family']!r}")
         metrics = run["metrics"]
         _require(isinstance(metrics, dict), f"run {key}: metrics must be an object")
         for name in METRICS:
