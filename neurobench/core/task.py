@@ -226,7 +226,7 @@ class Task(ABC):
             value = getattr(self, f.name)
             if f.name == "timing":
                 value = {k: d.spec() for k, d in value.items()}
-            out[f.name] = _plain(value)
+            out[f.name] = plain(value)
         return out
 
     def _check_windows(self) -> None:
@@ -278,11 +278,12 @@ def _is_positive_number(value: Any) -> bool:
     return _is_finite_number(value) and value > 0
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
+    """Containers and numpy scalars as built-in Python values, for JSON and hashing."""
     if isinstance(value, Mapping):
-        return {k: _plain(v) for k, v in value.items()}
+        return {k: plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     if isinstance(value, np.generic):
         return value.item()
     return value

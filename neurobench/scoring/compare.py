@@ -58,10 +58,7 @@ def _plots(
     ax.axvline(1, color="grey", lw=0.8, ls="--")
     ax.set_xlabel("IQM of normalized score (95% CI)")
     ax.legend()
-    fig.tight_layout()
-    scores_path = out / "scores.png"
-    fig.savefig(scores_path, dpi=100)
-    plt.close(fig)
+    scores_path = _save(fig, out / "scores.png")
 
     fig, ax = plt.subplots(figsize=(6, 4))
     thresholds = np.linspace(-0.2, 1.2, 141)
@@ -72,8 +69,13 @@ def _plots(
     ax.set_ylabel("fraction of runs above")
     ax.set_title("performance profiles")
     ax.legend()
+    return [scores_path, _save(fig, out / "profiles.png")]
+
+
+def _save(fig: Any, path: Path) -> Path:
+    import matplotlib.pyplot as plt
+
     fig.tight_layout()
-    profile_path = out / "profiles.png"
-    fig.savefig(profile_path, dpi=100)
+    fig.savefig(path, dpi=100)
     plt.close(fig)
-    return [scores_path, profile_path]
+    return path

@@ -20,7 +20,7 @@ import numpy as np
 from neurobench.core.channels import Channels
 from neurobench.core.errors import InvalidParameterError
 from neurobench.core.rules import ResponseRule
-from neurobench.core.task import Ceiling, Paper, Task
+from neurobench.core.task import Ceiling, Paper, Task, plain
 from neurobench.core.trials import TrialBatch
 
 
@@ -110,20 +110,10 @@ class TaskWrapper(Task):
         del own["task"]
         return {
             "modifier": type(self).__name__,
-            **_plain(own),
+            **plain(own),
             "task": self.task.name,
             "task_params": self.task.params(),
         }
 
 
 _SHARED = ("dt", "timing", "rewards", "abort")
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
