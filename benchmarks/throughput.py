@@ -134,7 +134,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer steps and rounds: under a minute")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--tasks", nargs="*", help="only these tasks")
-    parser.add_argument("--measures", nargs="*", default=["single", "vec", "dataset"])
+    parser.add_argument(
+        "--measures", nargs="*", choices=["single", "vec", "dataset"], default=["single", "vec", "dataset"]
+    )
     parser.add_argument("--vector-sizes", type=int, nargs="*", default=[16, 256, 1024])
     parser.add_argument("--dataset-batches", type=int, nargs="*", default=[32, 256])
     parser.add_argument("--out", type=Path, default=HERE / "out")

@@ -88,7 +88,9 @@ class Suite:
             task.build()  # unknown tasks and bad parameters fail here, with their own errors
         seeds = tuple(data["seeds"] or ())
         _check_ints(name, "seeds", seeds, minimum=0)
-        if not seeds or len(set(seeds)) != len(seeds):
+        if not seeds:
+            raise InvalidParameterError(f"suite {name!r}: seeds must list at least one seed, e.g. [0, 1, 2]")
+        if len(set(seeds)) != len(seeds):
             raise InvalidParameterError(f"suite {name!r}: seeds must be distinct, got {list(seeds)}")
         for field, minimum in (
             ("version", 0),

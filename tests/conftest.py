@@ -6,8 +6,8 @@ import pytest
 
 import neurobench
 
-# every registered single task (MultiTask, a schedule of tasks, has tests of its own)
-ALL_TASKS = [info.name for info in neurobench.tasks() if info.family != "multitask"]
+# every registered single task (MultiTask, a schedule of tasks, and the games have tests of their own)
+ALL_TASKS = [info.name for info in neurobench.tasks() if info.family not in ("multitask", "multiagent")]
 
 
 @pytest.fixture(params=ALL_TASKS)

@@ -121,6 +121,7 @@ def test_torch_tensors_when_asked():
         ({"batch_size": 0, "seq_len": 5}, InvalidParameterError, "batch_size must be an integer >= 1"),
         ({"batch_size": 2, "seq_len": 0}, InvalidParameterError, "seq_len must be an integer >= 1"),
         ({"batch_size": 2, "seq_len": 5, "fixation_weight": -1}, InvalidParameterError, "fixation_weight"),
+        ({"batch_size": 2, "seq_len": 5, "fixation_weight": "a"}, InvalidParameterError, "fixation_weight must be"),
         ({"batch_size": 2, "seq_len": 5, "seed": -3}, InvalidParameterError, "seed must be a non-negative"),
         ({"batch_size": 2, "seq_len": 5, "sigm": 1}, UnknownNameError, "Did you mean 'sigma'"),
     ],

@@ -105,10 +105,13 @@ def test_actions_outside_the_space_are_rejected_clearly(action):
 
 
 def test_numpy_integer_actions_are_accepted():
-    env = neurobench.make("PerceptualDecisionMaking")
-    env.reset(seed=0)
-    for action in (np.int64(1), np.int8(0), np.array(2)):
-        env.step(action)
+    steps = []
+    for actions in ((1, 0, 0, 2), (np.int64(1), np.int8(0), np.array(0), np.uint8(2))):
+        env = neurobench.make("PerceptualDecisionMaking")
+        env.reset(seed=0)
+        steps.append([env.step(action)[1:4] for action in actions])
+    assert steps[0] == steps[1]  # numpy integers act exactly as the plain ones
+    assert steps[0][0][0] == pytest.approx(-0.1)  # and action 1 really broke fixation
 
 
 def test_current_trial_exposes_periods_and_conditions():

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +12,7 @@ import pytest
 from hydra import compose, initialize_config_module
 
 from neurobench import run as harness
-from neurobench.core.errors import UnknownNameError
+from neurobench.core.errors import NeuroBenchError, UnknownNameError
 from neurobench.scoring import leaderboard
 from neurobench.scoring.compare import compare
 from neurobench.scoring.results import SubmissionError, read_result, submit
@@ -38,10 +39,17 @@ def test_every_shipped_suite_loads_and_has_distinct_hashes():
     suites = [load_suite(name) for name in suite_names()]
     assert {s.name for s in suites} >= {"quick", "perceptual", "working_memory", "all"}
     assert len({s.hash for s in suites}) == len(suites)
-    assert set(known_suites()) == {s.hash for s in suites}
-    for suite in suites:
-        eval_seeds = {s + suite.eval_seed_offset for s in suite.seeds}
-        assert not eval_seeds & set(suite.seeds)
+
+
+def test_committed_results_are_valid_submissions_of_the_shipped_suites():
+    """A suite whose hash drifts (a task's default changed, say) orphans every result
+    submitted for it: this catches the change before it lands."""
+    files = sorted((Path(__file__).resolve().parent.parent / "results").glob("*/*.json"))
+    assert len(files) >= 20
+    hashes = set(known_suites())
+    for path in files:
+        result = read_result(path)
+        assert result["suite"]["hash"] in hashes, path
 
 
 def test_suite_hash_covers_what_decides_the_trials():
@@ -74,6 +82,7 @@ def _definition(suite):
     ("change", "fragment"),
     [
         ({"seeds": [0, 0]}, "seeds must be distinct"),
+        ({"seeds": []}, "seeds must list at least one seed"),
         ({"seeds": [0, 5], "eval_seed_offset": 5}, "overlap the training seeds"),
         ({"tasks": []}, "has no tasks"),
         ({"tasks": [{"name": "Nope"}]}, "Unknown task 'Nope'"),
@@ -83,7 +92,7 @@ def _definition(suite):
     ],
 )
 def test_bad_suites_are_rejected_clearly(change, fragment):
-    with pytest.raises(Exception, match=fragment):
+    with pytest.raises(NeuroBenchError, match=fragment):
         Suite.from_mapping({**_definition(load_suite("quick")), **change})
 
 
@@ -225,6 +234,8 @@ def _mutated(source: Path, tmp_path: Path, edit) -> Path:
         (lambda d: d.update(schema="other/9"), "schema must be"),
         (lambda d: "[" * 100000 + "]" * 100000, "not valid JSON"),
         (lambda d: d["runs"].append(dict(d["runs"][0])), "appears twice"),
+        (lambda d: d["runs"][0].update(task=["PerceptualDecisionMaking"]), "task must be a task name"),
+        (lambda d: d["runs"][0].update(seed=99), "its runs are [('DelayMatchSample', 0)"),
     ],
 )
 def test_bad_submissions_are_rejected_and_results_are_unchanged(quick_results, tmp_path, edit, fragment):
@@ -232,7 +243,7 @@ def test_bad_submissions_are_rejected_and_results_are_unchanged(quick_results, t
     submit(quick_results["random"], results)
     before = _snapshot(results)
     bad = _mutated(quick_results["oracle"], tmp_path, edit)
-    with pytest.raises(SubmissionError, match=fragment.replace("(", r"\(")):
+    with pytest.raises(SubmissionError, match=re.escape(fragment)):
         submit(bad, results)
     assert _snapshot(results) == before
 

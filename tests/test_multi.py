@@ -181,10 +181,17 @@ def test_game_tasks_have_chance_below_ceiling_and_score_the_reference_agents():
     from neurobench.evaluate import evaluate
     from neurobench.scoring import run_metrics
 
+    expected = {  # (chance, ceiling) against the papers' opponents; see game_tasks' docstring
+        "MatchingPennies": (0.0, 0.5),  # always one target is fully exploited; equilibrium wins half
+        "PrisonersDilemma": (0.25, 1.0),  # a guesser cooperates half the time, tit-for-tat copies it
+        "JointPerceptualDecision": (0.44, 0.78),  # 0.5 x the ideal partner's accuracy; two ideals
+    }
     for game in sorted(GAMES):
         task = neurobench.make_task(game)
         assert task.family == "multiagent"
-        assert 0 <= task.chance < task.ceiling().value <= 1
+        chance, ceiling = expected[game]
+        assert task.chance == pytest.approx(chance, abs=0.03)
+        assert task.ceiling().value == pytest.approx(ceiling, abs=0.03)
         scores = {}
         for agent in (RandomAgent(), GuessAgent(), OracleAgent()):
             agent.fit(task, seed=0, budget=0)
@@ -218,3 +225,23 @@ def test_game_tasks_reject_unscorable_opponents_and_unknown_names():
         neurobench.make_task("PrisonersDilemma", opponent="always_defect")
     with pytest.raises(neurobench.UnknownNameError, match="tit_for_tat"):
         neurobench.make_task("PrisonersDilemma", opponent="grim")
+
+
+def test_games_come_through_make_and_make_vec_and_reject_what_does_not_apply():
+    env = neurobench.make("MatchingPennies", trials_per_episode=5)
+    _quiet_check(env)
+    vector = neurobench.make_vec("PrisonersDilemma", 4, trials_per_episode=5)
+    obs, _ = vector.reset(seed=1)
+    assert obs.shape == (4, *env.observation_space.shape)
+    first, _ = neurobench.make_vec("PrisonersDilemma", 4).reset(seed=1)
+    np.testing.assert_array_equal(obs, first)
+    faster = neurobench.make_task(neurobench.make_task("MatchingPennies"), opponent="algorithm1", dt=50)
+    assert (faster.opponent, faster.settings["dt"]) == ("algorithm1", 50)
+    with pytest.raises(neurobench.UnknownNameError, match=r"'bogus'.*Valid: choice, dt"):
+        neurobench.make("MatchingPennies", bogus=1)
+    with pytest.raises(neurobench.InvalidParameterError, match="trials_per_episode, not max_steps"):
+        neurobench.make("MatchingPennies", max_steps=10)
+    with pytest.raises(neurobench.InvalidParameterError, match="num_envs"):
+        neurobench.make_vec("MatchingPennies", 0)
+    with pytest.raises(neurobench.InvalidParameterError, match="is a game"):
+        neurobench.Dataset("MatchingPennies", 4, 10, seed=0)

@@ -27,6 +27,14 @@ def test_wheel_ships_configs_and_runs_the_main_job(tmp_path):
         "neurobench/baselines/rllib_ppo.py",
     ):
         assert needed in names, needed
+    sources = {f"neurobench/{p.relative_to(ROOT / 'neurobench')}" for p in (ROOT / "neurobench").rglob("*.py")}
+    sources |= {
+        f"neurobench/{sub}/{p.relative_to(ROOT / sub)}"
+        for sub in ("conf", "baselines")
+        for p in (ROOT / sub).rglob("*.py")
+    }
+    missing = sorted(sources - set(names))
+    assert not missing, f"modules left out of the wheel (pyproject's package list): {missing}"
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
     work = tmp_path / "work"

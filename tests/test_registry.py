@@ -17,7 +17,10 @@ def test_unknown_parameter_is_rejected_with_the_valid_ones():
     with pytest.raises(UnknownNameError) as error:
         neurobench.make("PerceptualDecisionMaking", sigm=1.0)
     assert "'sigma'" in str(error.value)
-    assert "trials_per_episode" in str(error.value)
+    assert "trials_per_episode" in str(error.value)  # make() takes env keywords too
+    with pytest.raises(UnknownNameError) as error:
+        neurobench.make_task("PerceptualDecisionMaking", trials_per_episode=5)
+    assert "trials_per_episode" not in str(error.value).split("Valid:")[1]  # a task does not
 
 
 def test_ids_with_namespace_and_version_resolve():
@@ -68,6 +71,7 @@ def test_unknown_family_is_rejected():
         ({"dt": 0}, "dt must be a positive number"),
         ({"dim_ring": 1}, "dim_ring must be an integer >= 2"),
         ({"cohs": []}, "cohs must be a non-empty list"),
+        ({"cohs": ["a"]}, "cohs must be a non-empty list of numbers"),
         ({"sigma": -1}, "sigma must be a finite number >= 0"),
     ],
 )

@@ -192,8 +192,9 @@ def test_bad_num_envs_is_rejected(num_envs):
 def test_unknown_task_and_autoreset_mode_are_rejected():
     with pytest.raises(UnknownNameError, match="PerceptualDecisionMaking"):
         neurobench.make_vec("PerceptualDecision", num_envs=2)
-    with pytest.raises(ValueError, match="Disabled"):
-        neurobench.make_vec("PerceptualDecisionMaking", num_envs=2, autoreset_mode="Disabled")
+    for mode in ("Disabled", "Sometimes"):
+        with pytest.raises(InvalidParameterError, match=rf"'{mode}' is not supported; use one of \['NextStep'"):
+            neurobench.make_vec("PerceptualDecisionMaking", num_envs=2, autoreset_mode=mode)
 
 
 def test_step_before_reset_is_an_error():

@@ -31,8 +31,9 @@ class Agent(ABC):
 
     ``info`` passed to :meth:`act` holds per-environment arrays:
     ``new_trial`` (bool: the observation is the first of a new trial), ``window``
-    (bool: a response is due now) and ``target`` (the correct action now; privileged,
-    only reference agents such as the oracle may read it).
+    (0: no response is due, 1: a response is due, 2: due and this is its last step)
+    and ``target`` (the correct action now; privileged, only reference agents such as
+    the oracle may read it).
     """
 
     name: ClassVar[str] = "agent"

@@ -23,7 +23,10 @@ def check_number(name: str, value: Any, minimum: float = -np.inf) -> None:
 
 def check_values(name: str, values: Any, minimum: float = -np.inf) -> np.ndarray:
     """A non-empty 1-d list of finite numbers >= minimum, as an array."""
-    array = np.asarray(values, dtype=float) if isinstance(values, list | tuple | np.ndarray) else None
+    try:
+        array = np.asarray(values, dtype=float) if isinstance(values, list | tuple | np.ndarray) else None
+    except (TypeError, ValueError):
+        array = None
     if array is None or array.ndim != 1 or len(array) == 0 or not np.all(np.isfinite(array)) or np.any(array < minimum):
         bound = "" if minimum == -np.inf else f" >= {minimum:g}"
         raise InvalidParameterError(f"{name} must be a non-empty list of numbers{bound}, got {values!r}")

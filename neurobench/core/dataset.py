@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from neurobench.core.checks import check_number
 from neurobench.core.env import oracle_steps
 from neurobench.core.errors import InvalidParameterError
 from neurobench.core.registry import make_task
@@ -66,9 +67,14 @@ class Dataset:
         for name, value in (("batch_size", batch_size), ("seq_len", seq_len)):
             if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < 1:
                 raise InvalidParameterError(f"{name} must be an integer >= 1, got {value!r}")
-        if fixation_weight is not None and not (np.isfinite(fixation_weight) and fixation_weight >= 0):
-            raise InvalidParameterError(f"fixation_weight must be a number >= 0, got {fixation_weight!r}")
+        if fixation_weight is not None:
+            check_number("fixation_weight", fixation_weight, minimum=0)
         self.task = make_task(task, **params)
+        if not isinstance(self.task, Task):
+            raise InvalidParameterError(
+                f"{self.task.name} is a game: its trials depend on the opponent's play, so there are no "
+                f"supervised targets to sample; play it with neurobench.make({self.task.name!r})"
+            )
         self.batch_size = int(batch_size)
         self.seq_len = int(seq_len)
         self.batch_first = batch_first

@@ -17,7 +17,7 @@ import gymnasium as gym
 from gymnasium.envs.registration import EnvSpec
 
 from neurobench.core.env import TaskEnv
-from neurobench.core.errors import UnknownNameError
+from neurobench.core.errors import InvalidParameterError, UnknownNameError
 from neurobench.core.task import Task
 
 NAMESPACE = "neurobench"
@@ -43,6 +43,17 @@ def register(cls: T) -> T:
     return cls
 
 
+def register_game(name: str, version: int) -> None:
+    """Add a two-player game to Gymnasium's registry, played against its reference
+    opponent (``opponent=`` picks another): ``gymnasium.make("neurobench/<Game>-v0")``."""
+    gym.register(
+        id=f"{NAMESPACE}/{name}-v{version}",
+        entry_point="neurobench.core.registry:make",
+        vector_entry_point="neurobench.core.vector:make_vec",
+        kwargs={"name": name},
+    )
+
+
 def gym_id(cls: type[Task]) -> str:
     return f"{NAMESPACE}/{cls.task_name()}-v{cls.version}"
 
@@ -61,27 +72,41 @@ def task_class(name: str) -> type[Task]:
 def make_task(name: str | Task, **params: Any) -> Task:
     """Build a task from its name and parameters, rejecting unknown parameters. A game's
     name gives a GameTask (the game against a reference ``opponent``)."""
+    return build_task(name, params, also_valid=())
+
+
+def build_task(name: str | Task, params: dict[str, Any], also_valid: tuple[str, ...]) -> Task:
+    """``make_task``; ``also_valid`` names the caller's own keywords, listed in errors."""
     if isinstance(name, Task):
         if params:
-            return dataclasses.replace(name, **_checked(type(name), params))
+            return dataclasses.replace(name, **_checked(type(name), params, also_valid))
         return name
     from neurobench.tasks.game_tasks import GameTask
     from neurobench.tasks.games import GAMES
 
     if isinstance(name, GameTask):
+        if params:
+            settings = {**name.settings, **params}
+            return GameTask(name.game, settings.pop("opponent", name.opponent), settings)  # type: ignore[return-value]
         return name  # type: ignore[return-value]
     if name in GAMES:
         opponent = params.pop("opponent", "")
         return GameTask(name, opponent, params)  # type: ignore[return-value]
     cls = task_class(name)
-    return cls(**_checked(cls, params))
+    return cls(**_checked(cls, params, also_valid))
 
 
 def make(name: str | Task, **kwargs: Any) -> TaskEnv:
     """A :class:`TaskEnv` for a task; ``trials_per_episode`` and ``max_steps`` go to the
     env, every other keyword is a task parameter (``dt``, ``timing``, ``rewards``...)."""
     env_kwargs = {k: kwargs.pop(k) for k in ENV_PARAMS if k in kwargs}
-    task = make_task(name, **kwargs)
+    task = build_task(name, kwargs, also_valid=ENV_PARAMS)
+    if not isinstance(task, Task):  # a game: the agent plays it against its opponent
+        if "max_steps" in env_kwargs:
+            raise InvalidParameterError(
+                f"{task.name} episodes are counted in trials: use trials_per_episode, not max_steps"
+            )
+        return task.env(**env_kwargs)  # type: ignore[return-value]
     env = TaskEnv(task, **env_kwargs)
     if _TASKS.get(type(task).task_name()) is type(task):
         spec = gym.spec(gym_id(type(task)))
@@ -94,11 +119,11 @@ def make(name: str | Task, **kwargs: Any) -> TaskEnv:
     return env
 
 
-def _checked(cls: type[Task], params: dict[str, Any]) -> dict[str, Any]:
+def _checked(cls: type[Task], params: dict[str, Any], also_valid: tuple[str, ...]) -> dict[str, Any]:
     valid = {f.name for f in dataclasses.fields(cls)}
     for key in params:
         if key not in valid:
-            raise UnknownNameError(f"parameter of {cls.task_name()}", key, valid | set(ENV_PARAMS))
+            raise UnknownNameError(f"parameter of {cls.task_name()}", key, valid | set(also_valid))
     return params
 
 
@@ -117,29 +142,50 @@ class TaskInfo:
 
 
 def tasks(family: str | None = None) -> list[TaskInfo]:
-    """Registered tasks (of one ``family`` if given), sorted by family and name."""
-    families = sorted({cls.family for cls in _TASKS.values()})
+    """Registered tasks and games (of one ``family`` if given), sorted by family and name."""
+    rows = [_task_info(name, cls) for name, cls in _TASKS.items()] + _game_infos()
+    families = sorted({row.family for row in rows})
     if family is not None and family not in families:
         raise UnknownNameError("task family", family, families)
+    return sorted((row for row in rows if family in (None, row.family)), key=lambda row: (row.family, row.name))
+
+
+def _task_info(name: str, cls: type[Task]) -> TaskInfo:
+    return TaskInfo(
+        name=name,
+        id=gym_id(cls),
+        family=cls.family,
+        paper=cls.paper.citation,
+        title=cls.paper.title,
+        url=cls.paper.url,
+        description=_first_line(cls.__doc__),
+        timing={k: d.spec() for k, d in cls().timing.items()},  # type: ignore[union-attr]
+    )
+
+
+def _game_infos() -> list[TaskInfo]:
+    from neurobench.tasks.games import FAMILY, GAMES, VERSION, make_game
+
     rows = []
-    for name, cls in sorted(_TASKS.items(), key=lambda item: (item[1].family, item[0])):
-        if family is not None and cls.family != family:
-            continue
-        task = cls()
+    for name, cls in GAMES.items():
+        game = make_game(name)
         rows.append(
             TaskInfo(
                 name=name,
-                id=gym_id(cls),
-                family=cls.family,
+                id=f"{NAMESPACE}/{name}-v{VERSION}",
+                family=FAMILY,
                 paper=cls.paper.citation,
                 title=cls.paper.title,
                 url=cls.paper.url,
-                description=(cls.__doc__ or "").strip().splitlines()[0],
-                timing={k: d.spec() for k, d in task.timing.items()},  # type: ignore[union-attr]
+                description=_first_line(cls.__doc__),
+                timing={
+                    "fixation": ["constant", game.fixation_steps * game.dt],
+                    "choice": ["constant", game.choice_steps * game.dt],
+                },
             )
         )
     return rows
 
 
-def task_names(family: str | None = None) -> list[str]:
-    return [info.name for info in tasks(family)]
+def _first_line(text: str | None) -> str:
+    return (text or "").strip().splitlines()[0]

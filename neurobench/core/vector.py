@@ -14,6 +14,7 @@ one generator call per chunk, instead of one per environment.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -22,8 +23,9 @@ import numpy as np
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
+from neurobench.core.checks import check_int
 from neurobench.core.errors import InvalidActionError, InvalidParameterError
-from neurobench.core.registry import ENV_PARAMS, make_task
+from neurobench.core.registry import ENV_PARAMS, build_task
 from neurobench.core.rules import Outcome
 from neurobench.core.seeding import generator
 from neurobench.core.stream import TrialStream
@@ -63,10 +65,13 @@ class TaskVectorEnv(VectorEnv):
         for name, value in (("trials_per_episode", trials_per_episode), ("max_steps", max_steps)):
             if value is not None and (not isinstance(value, int | np.integer) or value < 1):
                 raise InvalidParameterError(f"{name} must be a positive integer or None, got {value!r}")
-        mode = AutoresetMode(autoreset_mode)
+        try:
+            mode = AutoresetMode(autoreset_mode)
+        except ValueError:
+            mode = None
         if mode not in _MODES:
             raise InvalidParameterError(
-                f"autoreset_mode {mode.value!r} is not supported; use one of {[m.value for m in _MODES]}"
+                f"autoreset_mode {autoreset_mode!r} is not supported; use one of {[m.value for m in _MODES]}"
             )
         self.task = task
         self.num_envs = int(num_envs)
@@ -248,8 +253,19 @@ def _describe(value: Any) -> str:
     return f"{type(value).__name__} of shape {array.shape} and dtype {array.dtype}"
 
 
-def make_vec(name: str | Task, num_envs: int = 1, **kwargs: Any) -> TaskVectorEnv:
+def make_vec(name: str | Task, num_envs: int = 1, **kwargs: Any) -> gym.vector.VectorEnv:
     """A :class:`TaskVectorEnv`; ``trials_per_episode``, ``max_steps`` and
-    ``autoreset_mode`` go to the env, every other keyword is a task parameter."""
+    ``autoreset_mode`` go to the env, every other keyword is a task parameter.
+
+    A game against its opponent steps one env at a time (the opponents are scripted
+    per env), so it comes as Gymnasium's ``SyncVectorEnv`` of ``num_envs`` copies,
+    env ``i`` seeded with ``seed + i``."""
     env_kwargs = {k: kwargs.pop(k) for k in (*ENV_PARAMS, "autoreset_mode") if k in kwargs}
-    return TaskVectorEnv(make_task(name, **kwargs), num_envs, **env_kwargs)
+    task = build_task(name, kwargs, also_valid=(*ENV_PARAMS, "autoreset_mode"))
+    if isinstance(task, Task):
+        return TaskVectorEnv(task, num_envs, **env_kwargs)
+    check_int("num_envs", num_envs, minimum=1)
+    unsupported = sorted(set(env_kwargs) - {"trials_per_episode"})
+    if unsupported:
+        raise InvalidParameterError(f"{unsupported} do not apply to games; valid: trials_per_episode")
+    return gym.vector.SyncVectorEnv([functools.partial(task.env, **env_kwargs)] * num_envs)

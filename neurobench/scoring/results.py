@@ -168,11 +168,22 @@ def _check_runs(runs: Any, suite: Suite) -> None:
         _require(isinstance(run, dict), "each run must be an object")
         for key in ("task", "family", "seed", "eval_seed", "metrics", "index"):
             _require(key in run, f"a run is missing {key!r}")
+        _require(isinstance(run["task"], str), f"a run's task must be a task name, got {run['task']!r}")
+        _require(
+            isinstance(run["seed"], int) and not isinstance(run["seed"], bool),
+            f"a run's seed must be an integer, got {run['seed']!r}",
+        )
         key = (run["task"], run["seed"])
-        _require(key in expected, f"run {key} is not a (task, seed) of suite {suite.name!r}")
+        _require(
+            key in expected,
+            f"run {key} is not a (task, seed) of suite {suite.name!r}; its runs are {sorted(expected)}",
+        )
         _require(key not in seen, f"run {key} appears twice")
         seen.add(key)
-        _require(run["family"] == families[run["task"]], f"run {key}: wrong family {run['family']!r}")
+        _require(
+            run["family"] == families[run["task"]],
+            f"run {key}: family {run['family']!r} should be {families[run['task']]!r}",
+        )
         metrics = run["metrics"]
         _require(isinstance(metrics, dict), f"run {key}: metrics must be an object")
         for name in METRICS:

@@ -1,5 +1,5 @@
-"""Task families. Importing this package registers every task."""
+"""Task families. Importing this package registers every task and game."""
 
-from neurobench.tasks import perceptual, working_memory
+from neurobench.tasks import games, perceptual, working_memory
 
-__all__ = ["perceptual", "working_memory"]
+__all__ = ["games", "perceptual", "working_memory"]

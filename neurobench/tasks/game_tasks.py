@@ -30,7 +30,7 @@ import pandas as pd
 
 from neurobench.core.errors import InvalidParameterError, UnknownNameError
 from neurobench.core.task import Ceiling
-from neurobench.tasks.games import GAMES, JointPerceptualDecision, make_game
+from neurobench.tasks.games import FAMILY, GAMES, VERSION, JointPerceptualDecision, make_game
 from neurobench.tasks.opponents import OPPONENTS, VersusOpponent
 
 DEFAULT_OPPONENTS = {
@@ -50,8 +50,8 @@ class GameTask:
     opponent: str = ""
     settings: Mapping[str, Any] = field(default_factory=dict)
 
-    family: ClassVar[str] = "multiagent"
-    version: ClassVar[int] = 0
+    family: ClassVar[str] = FAMILY
+    version: ClassVar[int] = VERSION
 
     def __post_init__(self) -> None:
         if self.game not in GAMES:

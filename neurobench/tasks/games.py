@@ -14,6 +14,7 @@ algorithm-1/algorithm-2 opponents of matching pennies), so any RL agent can trai
 from __future__ import annotations
 
 import functools
+import inspect
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -25,6 +26,7 @@ from pettingzoo import ParallelEnv
 from neurobench.core.channels import Channels
 from neurobench.core.checks import check_int, check_number
 from neurobench.core.errors import InvalidActionError, InvalidParameterError, UnknownNameError
+from neurobench.core.registry import register_game
 from neurobench.core.task import Paper
 from neurobench.core.timing import to_steps
 
@@ -334,9 +336,29 @@ class JointPerceptualDecision(Game):
 
 
 GAMES: dict[str, type[Game]] = {g.__name__: g for g in (MatchingPennies, PrisonersDilemma, JointPerceptualDecision)}
+FAMILY = "multiagent"
+VERSION = 0  # of every game's Gymnasium id; bump when a game's behaviour changes
+for _name in GAMES:
+    register_game(_name, VERSION)
 
 
 def make_game(name: str, **params: Any) -> Game:
     if name not in GAMES:
         raise UnknownNameError("game", name, GAMES)
+    valid = game_parameters(GAMES[name])
+    for key in params:
+        if key not in valid:
+            raise UnknownNameError(f"parameter of {name}", key, valid)
     return GAMES[name](**params)
+
+
+def game_parameters(cls: type[Game]) -> set[str]:
+    """Keyword parameters a game accepts: its own and, through ``**kwargs``, its bases'."""
+    names: set[str] = set()
+    for klass in cls.__mro__:
+        init = klass.__dict__.get("__init__")
+        if init is None or klass in (ParallelEnv, ABC, object):
+            continue
+        parameters = inspect.signature(init).parameters.values()
+        names |= {p.name for p in parameters if p.kind is p.POSITIONAL_OR_KEYWORD and p.name != "self"}
+    return names

@@ -65,7 +65,7 @@ class CompositeRule(ResponseRule):
         self.n_phases = int(self.offsets[-1])
 
     def phases(self, trials: Any) -> tuple[np.ndarray, np.ndarray | None]:
-        raise InvalidParameterError("a composite rule takes its phase codes from its tasks' own trials")
+        raise TypeError("a composite rule takes its phase codes from its tasks' own trials, it makes none")
 
     def _split(self, phase: np.ndarray) -> list[tuple[np.ndarray, ResponseRule, np.ndarray]]:
         return [
