@@ -4,7 +4,8 @@ The suite is expanded into (task, seed) jobs. Each job builds a fresh agent, let
 ``fit`` (learning agents train for the suite's budget; reference agents only read the
 task), evaluates it through :func:`neurobench.evaluate.evaluate`, and writes its trial
 records and metrics to the run directory, atomically. A run started again in the same
-directory skips the jobs already done. Jobs run one after another here, or as Ray
+directory skips the jobs already done, and re-scores them from their trial records (so a
+corrected chance or ceiling reaches a result without retraining). Jobs run one after another here, or as Ray
 tasks (``launcher=ray`` or ``ray.address=...``) on a local or remote Ray cluster; every
 job is seeded, so results are the same either way.
 """
@@ -27,6 +28,7 @@ from tqdm.auto import tqdm
 
 from neurobench.agents.base import Agent
 from neurobench.core.errors import InvalidParameterError, NeuroBenchError, UnknownNameError
+from neurobench.core.task import Task
 from neurobench.evaluate import evaluate
 from neurobench.scoring.metrics import run_metrics
 from neurobench.scoring.results import build_result, write_json, write_text
@@ -96,7 +98,6 @@ def run_job(
     records = evaluate(
         agent, task, seed=job.eval_seed, n_trials=suite.eval_trials, num_envs=suite.num_envs, on_trials=trials_done
     )
-    ceiling = task.ceiling()
     run = {
         "key": job.key,
         "index": job.index,
@@ -104,14 +105,22 @@ def run_job(
         "family": task.family,
         "seed": job.seed,
         "eval_seed": job.eval_seed,
-        "chance": task.chance,
-        "ceiling": ceiling.value,
-        "ceiling_method": ceiling.method,
-        "metrics": run_metrics(records, task),
+        **score(task, records),
         "fit_time_s": fitted - started,
         "eval_time_s": time.perf_counter() - fitted,
     }
     return run, records
+
+
+def score(task: Task, records: pd.DataFrame) -> dict[str, Any]:
+    """A job's chance, ceiling and metrics, from its per-trial records."""
+    ceiling = task.ceiling()
+    return {
+        "chance": task.chance,
+        "ceiling": ceiling.value,
+        "ceiling_method": ceiling.method,
+        "metrics": run_metrics(records, task),
+    }
 
 
 class RunDir:
@@ -147,6 +156,9 @@ class RunDir:
                 log.warning("ignoring unreadable job file %s; the job will run again", path)
         return done
 
+    def records(self, key: str) -> pd.DataFrame:
+        return pd.read_csv(self.path / "records" / f"{key}.csv")
+
     def save(self, run: dict[str, Any], records: pd.DataFrame) -> None:
         """Records first, then the job file: a job counts as done only once both exist."""
         write_text(self.path / "records" / f"{run['key']}.csv", records.to_csv(index=False))
@@ -162,6 +174,9 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     run_dir = RunDir(Path(cfg.run_dir), fingerprint, bool(cfg.overwrite))
     jobs = suite.jobs()
     finished = run_dir.finished()
+    for job in jobs:  # re-scored from their trials: a result always carries this version's scoring
+        if job.key in finished:
+            finished[job.key].update(score(job.task.build(), run_dir.records(job.key)))
     todo = [job for job in jobs if job.key not in finished]
     log.info(
         "suite %s (%s), agent %s: %d jobs, %d already done, run dir %s",

@@ -161,6 +161,18 @@ def test_an_interrupted_run_resumes_without_redoing_finished_jobs(tmp_path, monk
     assert [r["metrics"] for r in resumed["runs"]] == [r["metrics"] for r in complete["runs"]]
 
 
+def test_a_resumed_run_rescores_finished_jobs_from_their_records(tmp_path, monkeypatch):
+    """A corrected ceiling reaches a finished run without redoing its jobs."""
+    first = harness.run(config("suite=quick", "agent=guess", run_dir=tmp_path))
+    job_file = next((tmp_path / "jobs").glob("*PerceptualDecisionMaking*.json"))
+    stale = json.loads(job_file.read_text())
+    stale.update(ceiling=0.5, metrics={**stale["metrics"], "normalized": 123.0})
+    job_file.write_text(json.dumps(stale))
+    monkeypatch.setattr(harness, "run_job", lambda *args, **kwargs: pytest.fail("a finished job ran again"))
+    again = harness.run(config("suite=quick", "agent=guess", run_dir=tmp_path))
+    assert again["runs"] == first["runs"]
+
+
 def test_a_run_dir_of_another_configuration_is_not_mixed(tmp_path):
     harness.run(config("suite=quick", "agent=random", run_dir=tmp_path))
     with pytest.raises(harness.RunDirConflict, match="another configuration"):
@@ -236,6 +248,9 @@ def _mutated(source: Path, tmp_path: Path, edit) -> Path:
         (lambda d: d["runs"].append(dict(d["runs"][0])), "appears twice"),
         (lambda d: d["runs"][0].update(task=["PerceptualDecisionMaking"]), "task must be a task name"),
         (lambda d: d["runs"][0].update(seed=99), "its runs are [('DelayMatchSample', 0)"),
+        (lambda d: d["runs"][0]["metrics"].update(normalized=2.0), "does not follow from success"),
+        (lambda d: d["runs"][0].update(ceiling=0.7), "is not this NeuroBench's"),
+        (lambda d: d["runs"][0].update(chance=0.1), "is not this NeuroBench's 0.5 for"),
     ],
 )
 def test_bad_submissions_are_rejected_and_results_are_unchanged(quick_results, tmp_path, edit, fragment):

@@ -21,12 +21,14 @@ from pathlib import Path
 from typing import Any
 
 from neurobench.core.errors import NeuroBenchError
+from neurobench.core.task import Task
 from neurobench.scoring.aggregate import STATISTICS, aggregate
-from neurobench.scoring.metrics import METRICS
+from neurobench.scoring.metrics import METRICS, normalized
 from neurobench.suites import Suite, content_hash, known_suites
 
 SCHEMA = "neurobench.result/1"
 MAX_BYTES = 20 * 2**20  # larger files are refused before they are parsed
+SCORE_TOLERANCE = 1e-6  # chance and ceilings are exact or seeded: they reproduce to rounding
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$")
 
 
@@ -162,7 +164,7 @@ def _check_aggregates(groups: Any) -> None:
 def _check_runs(runs: Any, suite: Suite) -> None:
     _require(isinstance(runs, list), "runs must be a list")
     expected = {(job.task.name, job.seed) for job in suite.jobs()}
-    families = {task.name: task.build().family for task in suite.tasks}
+    tasks = {spec.name: spec.build() for spec in suite.tasks}
     seen = set()
     for run in runs:
         _require(isinstance(run, dict), "each run must be an object")
@@ -180,10 +182,8 @@ def _check_runs(runs: Any, suite: Suite) -> None:
         )
         _require(key not in seen, f"run {key} appears twice")
         seen.add(key)
-        _require(
-            run["family"] == families[run["task"]],
-            f"run {key}: family {run['family']!r} should be {families[run['task']]!r}",
-        )
+        task = tasks[run["task"]]
+        _require(run["family"] == task.family, f"run {key}: family {run['family']!r} should be {task.family!r}")
         metrics = run["metrics"]
         _require(isinstance(metrics, dict), f"run {key}: metrics must be an object")
         for name in METRICS:
@@ -193,10 +193,30 @@ def _check_runs(runs: Any, suite: Suite) -> None:
                 (value is None and allowed_none) or (isinstance(value, int | float) and not isinstance(value, bool)),
                 f"run {key}: metric {name!r} must be a number, got {value!r}",
             )
+        _check_score(run, key, task)
     missing = sorted(expected - seen)
     _require(
         not missing,
         f"missing runs for suite {suite.name!r}: {missing[:5]}{' ...' if len(missing) > 5 else ''}",
+    )
+
+
+def _check_score(run: Mapping[str, Any], key: tuple[str, int], task: Task) -> None:
+    """Chance and ceiling must be this version's, and the normalized score follow from them
+    and the success rate: stale or hand-edited scores cannot reach the tables."""
+    for name, current in (("chance", task.chance), ("ceiling", task.ceiling().value)):
+        value = run.get(name)
+        _require(
+            isinstance(value, int | float) and abs(value - current) <= SCORE_TOLERANCE,
+            f"run {key}: {name} {value!r} is not this NeuroBench's {current:.6g} for {run['task']}; "
+            f"re-score the run by starting it again with the same run_dir (finished jobs are not redone)",
+        )
+    metrics = run["metrics"]
+    expected = normalized(metrics["success"], run["chance"], run["ceiling"])
+    _require(
+        abs(metrics["normalized"] - expected) <= SCORE_TOLERANCE,
+        f"run {key}: normalized {metrics['normalized']!r} does not follow from success {metrics['success']!r}, "
+        f"chance and ceiling (expected {expected:.6g})",
     )
 
 

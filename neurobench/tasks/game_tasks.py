@@ -11,9 +11,13 @@ unchanged. Success, chance and ceiling per game:
   one who always picks the same target (measured against the opponent).
 * PrisonersDilemma: success is mutual cooperation; chance is a uniform guesser's rate
   and the ceiling a player who always cooperates (both measured against the partner).
-* JointPerceptualDecision: success is both players being right. With the ideal partner
-  the ceiling is the product of two ideal observers' accuracies, and chance a guesser's
-  0.5 times the partner's accuracy.
+* JointPerceptualDecision: success is both players being right. Both see the same
+  coherence, so their errors are correlated: with the ideal partner the ceiling is the
+  mean over coherences of the squared ideal-observer accuracy at that coherence (not the
+  square of the mean accuracy, which understates it by the variance across coherences).
+  The ideal observer of one's own view is also the best player of the joint task: under
+  this symmetric design its evidence's sign decides every weighting of the partner's
+  accuracy. Chance is a guesser's 0.5 times the partner's mean accuracy.
 """
 
 from __future__ import annotations
@@ -125,21 +129,31 @@ def _calibrated(game: str, opponent: str, params_json: str) -> tuple[float, floa
         rng = np.random.default_rng(0)
         guess = success(lambda _trial, _target: int(rng.integers(1, 3)))
         return guess, success(lambda _trial, _target: 1), "measured: always cooperating against the partner"
-    accuracy = _ideal_accuracy(params)
-    partner = accuracy if opponent == "ideal" else 0.5
-    return 0.5 * partner, accuracy * partner, "exact: ideal-observer accuracy times the partner's"
+    accuracy = _ideal_accuracy_by_coherence(params)
+    partner = accuracy if opponent == "ideal" else np.full_like(accuracy, 0.5)
+    return (
+        float(0.5 * partner.mean()),
+        float(np.mean(accuracy * partner)),
+        "exact: mean over coherences of the ideal observer's accuracy times the partner's",
+    )
 
 
-def _ideal_accuracy(params: Mapping[str, Any]) -> float:
-    """An ideal observer's accuracy on the joint decision's stimulus (a 2-choice PDM)."""
+def _ideal_accuracy_by_coherence(params: Mapping[str, Any]) -> np.ndarray:
+    """An ideal observer's accuracy at each of the joint decision's coherences: that of a
+    2-choice PerceptualDecisionMaking showing one coherence for the fixation period."""
     from neurobench.core.registry import make_task
 
     game = make_game("JointPerceptualDecision", **params)
     assert isinstance(game, JointPerceptualDecision)
-    fixation_ms = game.fixation_steps * game.dt
-    timing = {"fixation": 0, "stimulus": fixation_ms, "delay": 0, "decision": game.dt}
-    pdm = make_task("PerceptualDecisionMaking", dt=game.dt, cohs=tuple(game.cohs), sigma=game.sigma, timing=timing)
-    return pdm.ceiling().value
+    timing = {"fixation": 0, "stimulus": game.fixation_steps * game.dt, "delay": 0, "decision": game.dt}
+    return np.array(
+        [
+            make_task("PerceptualDecisionMaking", dt=game.dt, cohs=(coh,), sigma=game.sigma, timing=timing)
+            .ceiling()
+            .value
+            for coh in game.cohs
+        ]
+    )
 
 
 def _versus(game: str, opponent: str, params: Mapping[str, Any], trials: int) -> VersusOpponent:
