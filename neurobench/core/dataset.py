@@ -154,7 +154,11 @@ class Dataset:
         first = self._next_index
         if first + needed > self._stream.drawn:
             parts = [self._pool.take(np.arange(oldest - self._first, self._pool.n))]
-            while self._stream.drawn < first + needed:
+            # Draw ahead by about one batch's worth of trials: each refill copies the pool,
+            # and refilling once per batch instead of once per dealing round saves copies.
+            # The stream's chunks come in the same order either way, so batches are unchanged.
+            ahead = self.batch_size * self.seq_len / max(self.task.mean_steps, 1.0)
+            while self._stream.drawn < first + needed + ahead:
                 parts.append(self._stream.next_chunk())
             self._use_pool(TrialBatch.concat(parts))
         self._next_index += needed
