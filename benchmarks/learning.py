@@ -3,6 +3,7 @@ DelayMatchSample, and how well.
 
     python benchmarks/learning.py                  # every baseline, both tasks
     python benchmarks/learning.py --agents ppo_lstm --tasks PerceptualDecisionMaking
+    python benchmarks/learning.py --agents rnn_supervised --set batch_size=64 --seeds 0 1 2
     python benchmarks/learning.py --sb3            # also Stable-Baselines3 RecurrentPPO, if installed
 
 Each baseline trains in increments of env steps (resuming from its checkpoint) and is
@@ -19,6 +20,7 @@ import shutil
 import sys
 import tempfile
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,9 @@ from neurobench.evaluate import evaluate
 from neurobench.run import build_agent
 from neurobench.scoring import run_metrics
 
+# RLlib registers its env under one name each time an algorithm is built; this script
+# builds one per increment, so the notice would repeat on every line.
+warnings.filterwarnings("ignore", message=".*Overriding environment rllib-single-agent-env")
 HERE = Path(__file__).resolve().parent
 CONF = HERE.parent / "conf" / "agent"
 # (criterion, training time limit s, steps per increment) per baseline: the targets
@@ -41,14 +46,16 @@ PLAN = {
 }
 
 
-def learn(agent: Agent, task: neurobench.Task, criterion: float, limit: float, increment: int) -> dict[str, Any]:
+def learn(
+    agent: Agent, task: neurobench.Task, criterion: float, limit: float, increment: int, seed: int = 0
+) -> dict[str, Any]:
     workdir = Path(tempfile.mkdtemp(prefix="neurobench-learning-"))
     trained, budget, curve, reached = 0.0, 0, [], None
     try:
         while trained < limit:
             budget += increment
             start = time.perf_counter()
-            agent.fit(task, seed=0, budget=budget, workdir=workdir)
+            agent.fit(task, seed=seed, budget=budget, workdir=workdir)
             trained += time.perf_counter() - start
             records = evaluate(agent, task, seed=1_000_000, n_trials=500)
             score = run_metrics(records, task)["normalized"]
@@ -108,17 +115,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--agents", nargs="*", default=list(PLAN))
     parser.add_argument("--tasks", nargs="*", default=["PerceptualDecisionMaking", "DelayMatchSample"])
+    parser.add_argument("--seeds", nargs="*", type=int, default=[0], help="training seeds, one run each")
+    parser.add_argument(
+        "--set", nargs="*", default=[], metavar="KEY=VALUE", help="agent config overrides, e.g. batch_size=64"
+    )
     parser.add_argument("--sb3", action="store_true", help="also Stable-Baselines3 RecurrentPPO")
     parser.add_argument("--out", type=Path, default=HERE / "out")
     args = parser.parse_args()
     results = []
     for name in args.agents:
         criterion, limit, increment = PLAN[name]
-        config = OmegaConf.to_container(OmegaConf.load(CONF / f"{name}.yaml"))
+        config = OmegaConf.merge(OmegaConf.load(CONF / f"{name}.yaml"), OmegaConf.from_dotlist(args.set))
+        label = " ".join([name, *args.set])
         for task_name in args.tasks:
-            print(f"{name} on {task_name} (criterion {criterion}, limit {limit} s)", flush=True)
-            row = learn(build_agent(config), neurobench.make_task(task_name), criterion, limit, increment)
-            results.append({"agent": name, "task": task_name, **row})
+            for seed in args.seeds:
+                print(f"{label} on {task_name}, seed {seed} (criterion {criterion}, limit {limit} s)", flush=True)
+                agent = build_agent(OmegaConf.to_container(config))
+                row = learn(agent, neurobench.make_task(task_name), criterion, limit, increment, seed)
+                results.append({"agent": label, "task": task_name, "seed": seed, **row})
     if args.sb3:
         for task_name in args.tasks:
             agent = sb3_agent()
@@ -127,13 +141,17 @@ def main() -> None:
                 break
             print(f"sb3_recurrent_ppo on {task_name}", flush=True)
             row = learn(agent, neurobench.make_task(task_name), 0.8, 300, 20_000)
-            results.append({"agent": "sb3_recurrent_ppo", "task": task_name, **row})
-    print(f"\n{'agent':20s} {'task':28s} {'criterion':>9s} {'steps to it':>12s} {'seconds':>8s} {'final':>7s}")
+            results.append({"agent": "sb3_recurrent_ppo", "task": task_name, "seed": 0, **row})
+    columns = f"{'criterion':>9s} {'steps to it':>12s} {'seconds':>8s} {'final':>7s}"
+    print(f"\n{'agent':30s} {'task':28s} {'seed':>4s} {columns}")
     for r in results:
         steps = "-" if r["steps_to_criterion"] is None else f"{r['steps_to_criterion']:,d}"
         seconds = "-" if r["seconds_to_criterion"] is None else f"{r['seconds_to_criterion']:.0f}"
         final = r["final_normalized"]
-        print(f"{r['agent']:20s} {r['task']:28s} {r['criterion']:9.2f} {steps:>12s} {seconds:>8s} {final:7.3f}")
+        print(
+            f"{r['agent']:30s} {r['task']:28s} {r['seed']:4d} {r['criterion']:9.2f} {steps:>12s} {seconds:>8s} "
+            f"{final:7.3f}"
+        )
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / f"learning-{time.strftime('%Y%m%d-%H%M%S')}.json"
     path.write_text(json.dumps(results, indent=1))
