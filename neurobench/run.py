@@ -176,7 +176,11 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     finished = run_dir.finished()
     for job in jobs:  # re-scored from their trials: a result always carries this version's scoring
         if job.key in finished:
-            finished[job.key].update(score(job.task.build(), run_dir.records(job.key)))
+            try:
+                finished[job.key].update(score(job.task.build(), run_dir.records(job.key)))
+            except (OSError, ValueError, KeyError, ZeroDivisionError) as error:
+                log.warning("ignoring unreadable records of %s (%r); the job will run again", job.key, error)
+                del finished[job.key]
     todo = [job for job in jobs if job.key not in finished]
     log.info(
         "suite %s (%s), agent %s: %d jobs, %d already done, run dir %s",

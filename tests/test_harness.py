@@ -173,6 +173,24 @@ def test_a_resumed_run_rescores_finished_jobs_from_their_records(tmp_path, monke
     assert again["runs"] == first["runs"]
 
 
+def test_a_finished_job_with_unreadable_records_runs_again(tmp_path, monkeypatch):
+    first = harness.run(config("suite=quick", "agent=guess", run_dir=tmp_path))
+    records = sorted((tmp_path / "records").glob("*.csv"))
+    records[0].write_text("")  # truncated by a crash
+    records[1].unlink()
+    calls = []
+    original = harness.run_job
+
+    def counted(agent_config, job, suite, progress=None, workdir=None):
+        calls.append(job.key)
+        return original(agent_config, job, suite, progress, workdir)
+
+    monkeypatch.setattr(harness, "run_job", counted)
+    again = harness.run(config("suite=quick", "agent=guess", run_dir=tmp_path))
+    assert sorted(calls) == sorted(path.stem for path in records[:2])
+    assert [r["metrics"] for r in again["runs"]] == [r["metrics"] for r in first["runs"]]
+
+
 def test_a_run_dir_of_another_configuration_is_not_mixed(tmp_path):
     harness.run(config("suite=quick", "agent=random", run_dir=tmp_path))
     with pytest.raises(harness.RunDirConflict, match="another configuration"):

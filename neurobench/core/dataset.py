@@ -10,7 +10,8 @@ seed would run) and are dealt to rows in rounds: each round, every row that stil
 steps takes the next trial, in row order. With ``batch_size=1`` the row is exactly the
 single env's sequence of trials. Memory stays bounded however many batches are drawn:
 consumed trials are dropped as new chunks are drawn (what is kept is the trials dealt
-since the oldest one still being read, about batch_size x (1 + longest trial / seq_len)).
+since the oldest one still being read, about batch_size x (1 + longest trial / seq_len),
+plus about one batch's worth of trials drawn ahead).
 """
 
 from __future__ import annotations

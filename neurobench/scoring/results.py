@@ -208,7 +208,7 @@ def _check_score(run: Mapping[str, Any], key: tuple[str, int], task: Task) -> No
         value = run.get(name)
         _require(
             isinstance(value, int | float) and abs(value - current) <= SCORE_TOLERANCE,
-            f"run {key}: {name} {value!r} is not this NeuroBench's {current:.6g} for {run['task']}; "
+            f"run {key}: {name} {value!r} is not this NeuroBench's {current:.10g} for {run['task']}; "
             f"re-score the run by starting it again with the same run_dir (finished jobs are not redone)",
         )
     metrics = run["metrics"]
@@ -216,7 +216,7 @@ def _check_score(run: Mapping[str, Any], key: tuple[str, int], task: Task) -> No
     _require(
         abs(metrics["normalized"] - expected) <= SCORE_TOLERANCE,
         f"run {key}: normalized {metrics['normalized']!r} does not follow from success {metrics['success']!r}, "
-        f"chance and ceiling (expected {expected:.6g})",
+        f"chance and ceiling (expected {expected:.10g})",
     )
 
 
