@@ -88,19 +88,39 @@ def test_ppo_resumes_from_its_checkpoint(tmp_path):
     assert agent.trained_steps >= first + 400
 
 
-def test_supervised_rnn_resumes_from_its_checkpoint(tmp_path):
+@pytest.mark.parametrize("carry_state", [False, True])
+def test_supervised_rnn_resumes_from_its_checkpoint(tmp_path, carry_state):
     from neurobench.baselines.supervised_rnn import SupervisedRNN
 
     import neurobench
 
     task = neurobench.make_task("PerceptualDecisionMaking")
-    straight = SupervisedRNN(hidden_size=8, batch_size=4, seq_len=20, checkpoint_every=2)
+    small = {"hidden_size": 8, "batch_size": 4, "seq_len": 20, "checkpoint_every": 2, "carry_state": carry_state}
+    straight = SupervisedRNN(**small)
     straight.fit(task, seed=0, budget=400)
-    resumed = SupervisedRNN(hidden_size=8, batch_size=4, seq_len=20, checkpoint_every=2)
+    resumed = SupervisedRNN(**small)
     resumed.fit(task, seed=0, budget=240, workdir=tmp_path)
     resumed.fit(task, seed=0, budget=400, workdir=tmp_path)
     for a, b in zip(straight.net.parameters(), resumed.net.parameters(), strict=True):
         torch.testing.assert_close(a, b)  # resuming gives the network training straight through gives
+
+
+def test_supervised_rnn_learns_delay_match_sample_and_acts_from_a_zero_state():
+    """Trained with its state carried across batches, the network failed the first trial of
+    every evaluation env (it had met a zero state once), capping DelayMatchSample near 0.8."""
+    from neurobench.baselines.supervised_rnn import SupervisedRNN
+
+    import neurobench
+    from neurobench.evaluate import evaluate
+    from neurobench.scoring import run_metrics
+
+    task = neurobench.make_task("DelayMatchSample")
+    agent = SupervisedRNN()
+    agent.fit(task, seed=0, budget=1_000_000)
+    records = evaluate(agent, task, seed=1_000_000, n_trials=500, num_envs=64)
+    assert run_metrics(records, task)["normalized"] >= 0.85
+    first_trials = records[records["trial"] < 64]  # each env's first trial starts from a zero state
+    assert (first_trials["outcome"] == "correct").mean() >= 0.7
 
 
 @pytest.mark.parametrize(
