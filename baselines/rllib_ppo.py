@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 
 import gymnasium as gym
 import numpy as np
+from neurobench.baselines.actions import choose
 
 from neurobench.agents.base import Agent
 from neurobench.core.checks import check_int, check_number
@@ -216,11 +217,8 @@ class PPOAgent(Agent):
             else:
                 out = self.module.forward_inference({"obs": observation[:, None], "state_in": recurrent})
                 logits, recurrent = out["action_dist_inputs"][:, 0], out["state_out"]
-            if self.settings["greedy"]:
-                actions = logits.argmax(dim=-1)
-            else:
-                actions = torch.multinomial(torch.softmax(logits, dim=-1), 1, generator=generator)[:, 0]
-        return actions.numpy(), (recurrent, generator)
+            actions = choose(logits, self.settings["greedy"], generator)
+        return actions, (recurrent, generator)
 
 
 def _ensure_ray() -> None:

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
+from neurobench.baselines.actions import choose
 
 from neurobench.agents.base import Agent
 from neurobench.core.checks import check_int, check_number
@@ -145,12 +146,8 @@ class SupervisedRNN(Agent):
         hidden, generator = state
         with torch.no_grad():
             logits, hidden = self.net(torch.from_numpy(np.ascontiguousarray(obs, dtype=np.float32))[:, None], hidden)
-            logits = logits[:, 0]
-            if self.greedy:
-                actions = logits.argmax(dim=-1)
-            else:
-                actions = torch.multinomial(torch.softmax(logits, dim=-1), 1, generator=generator)[:, 0]
-        return actions.numpy(), (hidden, generator)
+            actions = choose(logits[:, 0], self.greedy, generator)
+        return actions, (hidden, generator)
 
 
 def _network(cell: str, inputs: int, hidden: int, outputs: int) -> Any:
