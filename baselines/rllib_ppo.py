@@ -37,7 +37,6 @@ class PPOAgent(Agent):
     """PPO with a recurrent (``model="lstm"``) or feed-forward (``"mlp"``) policy."""
 
     name: ClassVar[str] = "ppo"
-    learns: ClassVar[bool] = True
 
     def __init__(
         self,

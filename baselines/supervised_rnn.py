@@ -42,7 +42,6 @@ class SupervisedRNN(Agent):
     """A vanilla (tanh), GRU or LSTM network with a linear readout of the actions."""
 
     name: ClassVar[str] = "rnn_supervised"
-    learns: ClassVar[bool] = True
 
     def __init__(
         self,

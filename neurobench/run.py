@@ -156,6 +156,10 @@ class RunDir:
                 log.warning("ignoring unreadable job file %s; the job will run again", path)
         return done
 
+    def workdir(self, key: str) -> Path:
+        """The job's own folder for checkpoints (absolute: Ray workers run elsewhere)."""
+        return self.path.resolve() / "work" / key
+
     def records(self, key: str) -> pd.DataFrame:
         return pd.read_csv(self.path / "records" / f"{key}.csv")
 
@@ -203,9 +207,9 @@ def run(cfg: DictConfig) -> dict[str, Any]:
 
     with overall:
         if cfg.launcher == "ray" or cfg.ray.address is not None:
-            _run_on_ray(cfg, todo, agent_config, suite, save)
+            _run_on_ray(cfg, todo, agent_config, suite, save, run_dir.workdir)
         elif cfg.launcher == "local":
-            _run_locally(cfg, todo, agent_config, suite, save)
+            _run_locally(cfg, todo, agent_config, suite, save, run_dir.workdir)
         else:
             raise UnknownNameError("launcher", cfg.launcher, ["local", "ray"])
     runs = [finished[job.key] for job in jobs]
@@ -217,7 +221,12 @@ def run(cfg: DictConfig) -> dict[str, Any]:
 
 
 def _run_locally(
-    cfg: DictConfig, todo: list[Job], agent_config: dict[str, Any], suite: Suite, save: Callable[..., None]
+    cfg: DictConfig,
+    todo: list[Job],
+    agent_config: dict[str, Any],
+    suite: Suite,
+    save: Callable[..., None],
+    workdir: Callable[[str], Path],
 ) -> None:
     for job in todo:
         with tqdm(desc=job.key, disable=not cfg.progress, position=1, leave=False) as bar:
@@ -229,13 +238,17 @@ def _run_locally(
                 bar.n = done
                 bar.refresh()
 
-            workdir = Path(cfg.run_dir) / "work" / job.key
-            run_, records = run_job(agent_config, job, suite, progress, workdir)
+            run_, records = run_job(agent_config, job, suite, progress, workdir(job.key))
         save(job, run_, records)
 
 
 def _run_on_ray(
-    cfg: DictConfig, todo: list[Job], agent_config: dict[str, Any], suite: Suite, save: Callable[..., None]
+    cfg: DictConfig,
+    todo: list[Job],
+    agent_config: dict[str, Any],
+    suite: Suite,
+    save: Callable[..., None],
+    workdir: Callable[[str], Path],
 ) -> None:
     try:
         import ray
@@ -254,8 +267,7 @@ def _run_on_ray(
         runtime_env={"env_vars": {"OMP_NUM_THREADS": "1"}},
     )
     remote_job = ray.remote(num_cpus=cfg.ray.num_cpus_per_job)(run_job)
-    work = Path(cfg.run_dir).resolve() / "work"
-    pending = {remote_job.remote(agent_config, job, suite, None, work / job.key): job for job in todo}
+    pending = {remote_job.remote(agent_config, job, suite, None, workdir(job.key)): job for job in todo}
     while pending:
         ready, _ = ray.wait(list(pending), num_returns=1)
         job = pending.pop(ready[0])

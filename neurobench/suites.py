@@ -13,7 +13,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from typing import Any
 
@@ -120,10 +120,11 @@ class Suite:
 
     def definition(self) -> dict[str, Any]:
         """What the hash covers: every fact that decides the trials and the budget."""
+        built = [spec.build() for spec in self.tasks]
         return {
             "name": self.name,
             "version": self.version,
-            "tasks": [{"id": t.build().id, "params": _canonical(t.build().params())} for t in self.tasks],
+            "tasks": [{"id": task.id, "params": _canonical(task.params())} for task in built],
             "seeds": list(self.seeds),
             "eval_seed_offset": self.eval_seed_offset,
             "eval_trials": self.eval_trials,
@@ -131,7 +132,7 @@ class Suite:
             "num_envs": self.num_envs,
         }
 
-    @property
+    @cached_property
     def hash(self) -> str:
         return content_hash(self.definition())
 

@@ -37,7 +37,6 @@ class Agent(ABC):
     """
 
     name: ClassVar[str] = "agent"
-    learns: ClassVar[bool] = False
 
     def fit(self, task: Task, *, seed: int, budget: int) -> None:  # noqa: B027 (optional hook)
         """Prepare for ``task``: learning agents train for ``budget`` env steps;

@@ -29,12 +29,7 @@ class _Feedback(gym.Wrapper, gym.utils.RecordConstructorArgs, ABC):
     def __init__(self, env: gym.Env) -> None:
         gym.utils.RecordConstructorArgs.__init__(self)
         gym.Wrapper.__init__(self, env)
-        space = env.observation_space
-        self.observation_space = gym.spaces.Box(
-            np.append(space.low, np.full(self.width, self.low, np.float32)),
-            np.append(space.high, np.full(self.width, self.high, np.float32)),
-            dtype=np.float32,
-        )
+        self.observation_space = _extended(env.observation_space, self.width, self.low, self.high)
         self.obs_channels: Channels = _channels(env).extended(**{self.channel: self.width})
 
     @abstractmethod
@@ -86,12 +81,7 @@ class _VectorFeedback(VectorWrapper, ABC):
 
     def __init__(self, env: VectorEnv) -> None:
         super().__init__(env)
-        single = env.single_observation_space
-        self.single_observation_space = gym.spaces.Box(
-            np.append(single.low, np.full(self.width, self.low, np.float32)),
-            np.append(single.high, np.full(self.width, self.high, np.float32)),
-            dtype=np.float32,
-        )
+        self.single_observation_space = _extended(env.single_observation_space, self.width, self.low, self.high)
         self.observation_space = batch_space(self.single_observation_space, env.num_envs)
         self._next_step = env.metadata.get("autoreset_mode") == AutoresetMode.NEXT_STEP
         self._resetting = np.zeros(env.num_envs, dtype=bool)
@@ -151,3 +141,12 @@ def _reward_range(env: Any) -> tuple[float, float]:
     """The smallest and largest reward one step can give (bounds of the new input)."""
     table = env.unwrapped.task.table
     return float(min(table.reward.min(), 0.0)), float(max(table.reward.max(), 0.0))
+
+
+def _extended(space: gym.spaces.Box, width: int, low: float, high: float) -> gym.spaces.Box:
+    """``space`` with ``width`` more inputs bounded by ``low`` and ``high``."""
+    return gym.spaces.Box(
+        np.append(space.low, np.full(width, low, np.float32)),
+        np.append(space.high, np.full(width, high, np.float32)),
+        dtype=np.float32,
+    )
