@@ -14,6 +14,12 @@ def check_int(name: str, value: Any, minimum: int) -> None:
         raise InvalidParameterError(f"{name} must be an integer >= {minimum}, got {value!r}")
 
 
+def check_positive_or_none(name: str, value: Any) -> None:
+    """An optional count (``None``: unlimited), such as an episode's trials or steps."""
+    if value is not None and (not isinstance(value, int | np.integer) or value < 1):
+        raise InvalidParameterError(f"{name} must be a positive integer or None, got {value!r}")
+
+
 def check_number(name: str, value: Any, minimum: float = -np.inf) -> None:
     ok = isinstance(value, int | float | np.number) and not isinstance(value, bool)
     if not ok or not np.isfinite(value) or value < minimum:

@@ -21,11 +21,10 @@ from typing import Any
 
 import numpy as np
 
-from neurobench.core.checks import check_number
+from neurobench.core.checks import check_int, check_number
 from neurobench.core.env import oracle_steps
 from neurobench.core.errors import InvalidParameterError
 from neurobench.core.registry import make_task
-from neurobench.core.seeding import generator
 from neurobench.core.stream import TrialStream
 from neurobench.core.task import Task
 from neurobench.core.trials import TrialBatch
@@ -65,9 +64,8 @@ class Dataset:
         torch: bool = False,
         **params: Any,
     ) -> None:
-        for name, value in (("batch_size", batch_size), ("seq_len", seq_len)):
-            if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < 1:
-                raise InvalidParameterError(f"{name} must be an integer >= 1, got {value!r}")
+        check_int("batch_size", batch_size, minimum=1)
+        check_int("seq_len", seq_len, minimum=1)
         if fixation_weight is not None:
             check_number("fixation_weight", fixation_weight, minimum=0)
         self.task = make_task(task, **params)
@@ -82,7 +80,7 @@ class Dataset:
         self.fixation_weight = fixation_weight
         self.end_at_answer = end_at_answer
         self._torch = _torch_module() if torch else None
-        self._stream = TrialStream(self.task, generator(seed)[0])
+        self._stream = TrialStream.seeded(self.task, seed)
         self._use_pool(self._stream.next_chunk())
         # trials are tracked by stream index; the pool is sorted by it
         self._next_index = 0  # next trial of the stream to deal

@@ -9,7 +9,8 @@ from typing import Any, SupportsFloat
 import gymnasium as gym
 import numpy as np
 
-from neurobench.core.errors import InvalidActionError, InvalidParameterError
+from neurobench.core.checks import check_positive_or_none
+from neurobench.core.errors import InvalidActionError
 from neurobench.core.rules import OUTCOME_NAMES, Outcome, advance
 from neurobench.core.stream import TrialStream
 from neurobench.core.task import Task
@@ -44,9 +45,8 @@ class TaskEnv(gym.Env[np.ndarray, np.int64]):
         trials_per_episode: int | None = DEFAULT_TRIALS_PER_EPISODE,
         max_steps: int | None = None,
     ) -> None:
-        for name, value in (("trials_per_episode", trials_per_episode), ("max_steps", max_steps)):
-            if value is not None and (not isinstance(value, int | np.integer) or value < 1):
-                raise InvalidParameterError(f"{name} must be a positive integer or None, got {value!r}")
+        check_positive_or_none("trials_per_episode", trials_per_episode)
+        check_positive_or_none("max_steps", max_steps)
         self.task = task
         self.trials_per_episode = trials_per_episode
         self.max_steps = max_steps

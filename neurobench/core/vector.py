@@ -23,7 +23,7 @@ import numpy as np
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from neurobench.core.checks import check_int
+from neurobench.core.checks import check_int, check_positive_or_none
 from neurobench.core.errors import InvalidActionError, InvalidParameterError
 from neurobench.core.registry import ENV_PARAMS, build_task
 from neurobench.core.rules import Outcome
@@ -60,11 +60,9 @@ class TaskVectorEnv(VectorEnv):
         max_steps: int | None = None,
         autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
     ) -> None:
-        if not isinstance(num_envs, int | np.integer) or isinstance(num_envs, bool) or num_envs < 1:
-            raise InvalidParameterError(f"num_envs must be an integer >= 1, got {num_envs!r}")
-        for name, value in (("trials_per_episode", trials_per_episode), ("max_steps", max_steps)):
-            if value is not None and (not isinstance(value, int | np.integer) or value < 1):
-                raise InvalidParameterError(f"{name} must be a positive integer or None, got {value!r}")
+        check_int("num_envs", num_envs, minimum=1)
+        check_positive_or_none("trials_per_episode", trials_per_episode)
+        check_positive_or_none("max_steps", max_steps)
         try:
             mode = AutoresetMode(autoreset_mode)
         except ValueError:

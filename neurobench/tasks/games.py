@@ -321,11 +321,7 @@ class JointPerceptualDecision(Game):
         self.coh = float(self.cohs[self.np_random.integers(len(self.cohs))])
 
     def trial_conditions(self) -> dict[str, Any]:
-        return {"ground_truth": self._resolved[0], "coh": self._resolved[1]}
-
-    def _resolve(self, infos: dict[str, dict[str, Any]]) -> np.ndarray:
-        self._resolved = (self.ground_truth, self.coh)
-        return super()._resolve(infos)
+        return {"ground_truth": self.ground_truth, "coh": self.coh}
 
     def stimulus(self, player: int) -> np.ndarray:
         if self._t >= self.fixation_steps:

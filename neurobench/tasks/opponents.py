@@ -157,13 +157,11 @@ class VersusOpponent(gym.Env):
         observations, infos = self.game.reset(seed=game_seed)
         self.opponent.reset(np.random.default_rng(self.np_random.integers(2**31)))
         self._theirs: int | None = None  # the opponent's choice this trial, once the window opened
-        self._played = False  # whether it was sent to the game
         self.opponent.observe(observations[self.them])
         return observations[self.me], self._annotate(infos[self.me])
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict]:
-        theirs = 0 if self._theirs is None or self._played else self._theirs + 1
-        self._played = self._played or theirs > 0
+        theirs = 0 if self._theirs is None else self._theirs + 1  # the game keeps only the first choice
         observations, rewards, _, truncations, infos = self.game.step({self.me: action, self.them: theirs})
         info = infos[self.me]
         if info["new_trial"]:
@@ -183,7 +181,7 @@ class VersusOpponent(gym.Env):
         """Draw the opponent's choice as the window opens; say what the oracle would do."""
         window = self.game._t >= self.game.fixation_steps
         if window and self._theirs is None:
-            self._theirs, self._played = self.opponent.choose(self.game, 1 - self.player), False
+            self._theirs = self.opponent.choose(self.game, 1 - self.player)
         info["window"] = int(window)
         info["target"] = self.game.best_response(self.player, self._theirs) + 1 if window else 0
         return info
