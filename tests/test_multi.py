@@ -9,7 +9,7 @@ from pettingzoo.test import parallel_api_test, parallel_seed_test
 
 import neurobench
 from neurobench.multi import combine
-from neurobench.tasks.games import GAMES, MatchingPennies, make_game
+from neurobench.tasks.games import GAMES, JointPerceptualDecision, MatchingPennies, make_game
 from neurobench.tasks.opponents import OPPONENTS, vs
 
 PAIR = ["PerceptualDecisionMaking", "DelayMatchSample"]
@@ -247,3 +247,27 @@ def test_games_come_through_make_and_make_vec_and_reject_what_does_not_apply():
         neurobench.make_vec("MatchingPennies", 0)
     with pytest.raises(neurobench.InvalidParameterError, match="is a game"):
         neurobench.Dataset("MatchingPennies", 4, 10, seed=0)
+
+
+def test_an_unseeded_reset_continues_a_seeded_game():
+    """reset() after reset(seed=s) is determined by s, for the game and against an opponent."""
+
+    def session(env, seeded_reset, reset, step):
+        seeded_reset(env)
+        observations = []
+        for _ in range(3):
+            for _ in range(30):
+                observations.append(step(env))
+            observations.append(reset(env))
+        return np.array(observations)
+
+    def play(game):
+        obs, *_ = game.step(dict.fromkeys(game.agents, 1))
+        return obs["player_0"]
+
+    games = [JointPerceptualDecision() for _ in range(2)]
+    runs = [session(g, lambda g: g.reset(seed=5), lambda g: g.reset()[0]["player_0"], play) for g in games]
+    np.testing.assert_array_equal(runs[0], runs[1])
+    versus = [vs("JointPerceptualDecision", "ideal", trials_per_episode=5) for _ in range(2)]
+    runs = [session(e, lambda e: e.reset(seed=5), lambda e: e.reset()[0], lambda e: e.step(1)[0]) for e in versus]
+    np.testing.assert_array_equal(runs[0], runs[1])

@@ -118,7 +118,8 @@ class Game(ParallelEnv, ABC):
         return gym.spaces.Discrete(self.n_choices + 1)  # 0: fixate, 1..: choices
 
     def reset(self, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[dict, dict]:
-        self.np_random, _ = gym.utils.seeding.np_random(seed)
+        if seed is not None or not hasattr(self, "np_random"):  # unseeded: continue the stream (Gymnasium's rule)
+            self.np_random, _ = gym.utils.seeding.np_random(seed)
         self.agents = list(self.possible_agents)
         self.history = History()
         self._trial = -1
