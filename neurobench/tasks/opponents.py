@@ -7,7 +7,9 @@ prisoner's dilemma, and an ideal-observer partner for the joint perceptual decis
 
 from __future__ import annotations
 
+import functools
 from abc import ABC, abstractmethod
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,30 +54,49 @@ class PredictiveOpponent(Opponent):
     def __init__(self, with_rewards: bool, max_history: int = 4, alpha: float = 0.05) -> None:
         self.with_rewards, self.max_history, self.alpha = with_rewards, max_history, alpha
 
-    def choose(self, game: Game, me: int) -> int:
-        from scipy.stats import binomtest
-
-        other = 1 - me
-        events = [
-            (c[other], p[other] > 0) if self.with_rewards else (c[other],)
-            for c, p in zip(game.history.choices, game.history.payoffs, strict=True)
+    def reset(self, rng: np.random.Generator) -> None:
+        super().reset(rng)
+        self._events: list[tuple[Any, ...]] = []
+        # per history length k: context (the k events before a trial) -> [first choices, trials]
+        self._counts: list[defaultdict[tuple[Any, ...], list[int]]] = [
+            defaultdict(lambda: [0, 0]) for _ in range(self.max_history + 1)
         ]
-        choices = [c[other] for c in game.history.choices]
+
+    def choose(self, game: Game, me: int) -> int:
+        other = 1 - me
+        self._count(game, other)
+        n = len(self._events)
         best_p, p_first = 1.0, 0.5
-        for k in range(self.max_history + 1):
-            if len(choices) <= k:
-                break
-            recent = events[len(events) - k :] if k else []
-            matches = [choices[t] for t in range(k, len(choices)) if events[t - k : t] == recent]
-            if not matches:
+        for k in range(min(self.max_history, n - 1) + 1):
+            firsts, total = self._counts[k].get(tuple(self._events[n - k :]) if k else (), (0, 0))
+            if not total:
                 continue
-            firsts = sum(1 for c in matches if c == 0)
-            p_value = binomtest(firsts, len(matches), 0.5).pvalue
+            p_value = _binomial_p(firsts, total)
             if p_value < min(best_p, self.alpha):
-                best_p, p_first = p_value, firsts / len(matches)
+                best_p, p_first = p_value, firsts / total
         match_wins = isinstance(game, MatchingPennies) and me == 0
         p_choose_first = p_first if match_wins else 1.0 - p_first
         return 0 if self.rng.random() < p_choose_first else 1
+
+    def _count(self, game: Game, other: int) -> None:
+        """Add the trials played since the last choice to the per-context counts."""
+        history = game.history
+        for t in range(len(self._events), len(history.choices)):
+            choice = history.choices[t][other]
+            for k in range(min(self.max_history, t) + 1):
+                counts = self._counts[k][tuple(self._events[t - k : t])]
+                counts[0] += choice == 0
+                counts[1] += 1
+            won = history.payoffs[t][other] > 0
+            self._events.append((choice, won) if self.with_rewards else (choice,))
+
+
+@functools.cache
+def _binomial_p(successes: int, trials: int) -> float:
+    """Two-sided binomial test of a fair coin (cached: the same counts recur every trial)."""
+    from scipy.stats import binomtest
+
+    return float(binomtest(successes, trials, 0.5).pvalue)
 
 
 class TitForTat(Opponent):
