@@ -18,9 +18,8 @@ from gymnasium.envs.registration import EnvSpec
 
 from neurobench.core.env import TaskEnv
 from neurobench.core.errors import InvalidParameterError, UnknownNameError
-from neurobench.core.task import Task
+from neurobench.core.task import NAMESPACE, Task, env_id
 
-NAMESPACE = "neurobench"
 ENV_PARAMS = ("trials_per_episode", "max_steps")
 
 _TASKS: dict[str, type[Task]] = {}
@@ -47,7 +46,7 @@ def register_game(name: str, version: int) -> None:
     """Add a two-player game to Gymnasium's registry, played against its reference
     opponent (``opponent=`` picks another): ``gymnasium.make("neurobench/<Game>-v0")``."""
     gym.register(
-        id=f"{NAMESPACE}/{name}-v{version}",
+        id=env_id(name, version),
         entry_point="neurobench.core.registry:make",
         vector_entry_point="neurobench.core.vector:make_vec",
         kwargs={"name": name},
@@ -55,7 +54,7 @@ def register_game(name: str, version: int) -> None:
 
 
 def gym_id(cls: type[Task]) -> str:
-    return f"{NAMESPACE}/{cls.task_name()}-v{cls.version}"
+    return env_id(cls.task_name(), cls.version)
 
 
 def task_class(name: str) -> type[Task]:
@@ -113,7 +112,7 @@ def make(name: str | Task, **kwargs: Any) -> TaskEnv:
         env.spec = dataclasses.replace(spec, kwargs={**spec.kwargs, **kwargs, **env_kwargs})
     else:  # a modified task: its spec rebuilds the env from the task object
         env.spec = EnvSpec(
-            id=f"{NAMESPACE}/{_UNSAFE.sub('_', task.name)}-v0",
+            id=env_id(_UNSAFE.sub("_", task.name), 0),
             entry_point=functools.partial(TaskEnv, task, **env_kwargs),
         )
     return env
@@ -172,7 +171,7 @@ def _game_infos() -> list[TaskInfo]:
         rows.append(
             TaskInfo(
                 name=name,
-                id=f"{NAMESPACE}/{name}-v{VERSION}",
+                id=env_id(name, VERSION),
                 family=FAMILY,
                 paper=cls.paper.citation,
                 title=cls.paper.title,

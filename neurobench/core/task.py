@@ -32,6 +32,14 @@ STANDARD_REWARDS: Mapping[str, float] = {"abort": -0.1, "correct": 1.0, "fail": 
 _CHUNK_STEPS = 16384  # about how many time steps one sampling call produces
 _CHUNK_TRIALS = (16, 2048)
 _MAX_COMBOS = 10_000
+NAMESPACE = "neurobench"  # of every Gymnasium id
+
+
+def env_id(name: str, version: int) -> str:
+    """The Gymnasium id of a task or game: ``neurobench/<Name>-v<version>``."""
+    return f"{NAMESPACE}/{name}-v{version}"
+
+
 _CEILINGS: dict[tuple[str, str], Ceiling] = {}
 
 
@@ -162,7 +170,7 @@ class Task(ABC):
     @property
     def id(self) -> str:
         """The Gymnasium id, ``neurobench/<Name>-v<version>``."""
-        return f"neurobench/{self.task_name()}-v{self.version}"
+        return env_id(self.task_name(), self.version)
 
     @property
     def input_range(self) -> tuple[float, float]:

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from neurobench.core.errors import InvalidParameterError, UnknownNameError
-from neurobench.core.task import Ceiling
+from neurobench.core.task import Ceiling, env_id
 from neurobench.tasks.games import FAMILY, GAMES, VERSION, JointPerceptualDecision, make_game
 from neurobench.tasks.opponents import OPPONENTS, VersusOpponent
 
@@ -76,7 +76,7 @@ class GameTask:
 
     @property
     def id(self) -> str:
-        return f"neurobench/{self.game}-v{self.version}"
+        return env_id(self.game, self.version)
 
     @cached_property
     def paper(self) -> Any:
