@@ -1,7 +1,6 @@
 """NeuroBench: cognitive neuroscience tasks as fast, seeded Gymnasium environments."""
 
-from neurobench import tasks as _families  # noqa: F401  (registers every task)
-from neurobench import wrappers  # registers MultiTask
+from neurobench import catalog as _catalog  # noqa: F401  (registers every task)
 from neurobench.core.channels import Channels
 from neurobench.core.dataset import Dataset
 from neurobench.core.env import TaskEnv
@@ -11,14 +10,16 @@ from neurobench.core.errors import (
     NeuroBenchError,
     UnknownNameError,
 )
-from neurobench.core.registry import make, make_task, task_class, tasks
+from neurobench.core.make import make, make_vec
+from neurobench.core.registry import build, make_task, spec, tasks
 from neurobench.core.rules import Outcome
-from neurobench.core.task import Task
+from neurobench.core.task import Task, TrialTask
 from neurobench.core.trials import TrialBatch
-from neurobench.core.vector import TaskVectorEnv, make_vec
-from neurobench.multi import combine
+from neurobench.core.vector import TaskVectorEnv
+from neurobench.evaluate import evaluate
+from neurobench.multi import combine, parallel_env
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "Channels",
@@ -31,12 +32,15 @@ __all__ = [
     "TaskEnv",
     "TaskVectorEnv",
     "TrialBatch",
+    "TrialTask",
     "UnknownNameError",
+    "build",
     "combine",
+    "evaluate",
     "make",
     "make_task",
     "make_vec",
-    "task_class",
+    "parallel_env",
+    "spec",
     "tasks",
-    "wrappers",
 ]

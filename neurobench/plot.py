@@ -1,22 +1,26 @@
-"""Plots of trials: inputs, ground truth, an agent's actions and rewards, periods shaded.
+"""Figures of trials and of behaviour, good enough for a paper.
 
-``neurobench.plot.trial("PerceptualDecisionMaking", agent=OracleAgent(), n_trials=3)``
-returns a matplotlib Figure; nothing is shown or saved unless you ask.
+``neurobench.plot.trial("PerceptualDecisionMaking", agent=my_agent, n_trials=3)`` returns a
+matplotlib Figure of trials as played: inputs (drawn as steps: a value holds for its whole
+time step), ground truth, the agent's actions and rewards, periods shaded and named.
+Without an agent, trial tasks are drawn whole from their stream (the supervised view);
+closed-loop tasks are played by the oracle. Nothing is shown or saved unless you ask;
+``save(fig, "trials")`` writes PNG and SVG (vector) files.
+
+Giving an agent to a plot never retrains it: plots call ``agent.prepare``, never ``fit``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from neurobench.core.env import TaskEnv
-from neurobench.core.registry import make
-from neurobench.core.rollout import Rollout, rollout
-from neurobench.core.stream import TrialStream
+from neurobench.core.registry import make_task
+from neurobench.core.stream import lane_reader
 from neurobench.core.task import Task
-from neurobench.core.trials import TrialBatch
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -25,143 +29,112 @@ if TYPE_CHECKING:
     from neurobench.agents.base import Agent
 
 _MAX_LINE_UNITS = 6  # more input units than this are drawn as a heat map
+_PERIOD_COLORS = ("#ececec", "#d9e7f5", "#f7e4d0", "#dcefd9", "#efdcef", "#f5f2c9", "#d9f0f0", "#f0d9d9")
 
 
-def trial(
-    env: str | Task | TaskEnv,
-    agent: Agent | None = None,
-    n_trials: int = 2,
-    seed: int = 0,
-    **params: Any,
-) -> Figure:
-    """Draw ``n_trials`` consecutive trials of ``env`` from ``reset(seed=seed)``.
+def trial(task: Any, agent: Agent | None = None, n_trials: int = 2, seed: int = 0, **params: Any) -> Figure:
+    """Draw ``n_trials`` consecutive trials of ``task`` (a name, nested data or a task;
+    ``params`` go to it) from seed ``seed``."""
+    from neurobench.core.make import single_agent
 
-    ``env`` is a task name or task (``params`` go to :func:`neurobench.make`) or an env.
-    With an ``agent``, the trials are played: its actions and rewards are drawn and
-    trials end where the agent's answers ended them. Without one, the trials are
-    drawn whole, with their ground truth only.
-    """
-    environment = env if isinstance(env, TaskEnv) else make(env, **params)
-    if agent is not None:
-        return played(rollout(environment, agent, n_trials, seed), environment.task)
-    return batch(TrialStream.seeded(environment.task, seed).take(n_trials), environment.task)
+    built = single_agent(make_task(task, **params))
+    if agent is None and built.supervised:
+        return trials_of(built, seed, n_trials)
+    from neurobench.agents.reference import OracleAgent
+    from neurobench.evaluate import evaluate
 
-
-def batch(trials: TrialBatch, task: Task) -> Figure:
-    """Draw every trial of a batch back to back, with its ground truth."""
-    steps = [np.arange(length) for length in trials.length]
-    index = np.concatenate([np.full(len(s), i) for i, s in enumerate(steps)])
-    t = np.concatenate(steps)
-    return _draw(
-        task,
-        obs=trials.obs[index, t],
-        gt=trials.target[index, t],
-        t=t,
-        periods=[_periods_of(trials, i, trials.length[i]) for i in range(trials.n)],
-        trial_lengths=[len(s) for s in steps],
-    )
+    player = agent if agent is not None else OracleAgent()
+    _, steps = evaluate(player, built, seed=seed, n_trials=n_trials, num_envs=1, record_steps=True)  # type: ignore[misc]
+    trial_ids = list(dict.fromkeys(steps.trial.tolist()))
+    lengths = [int(np.sum(steps.trial == i)) for i in trial_ids]
+    names = [steps.period_names[p] if p >= 0 else "" for p in steps.period]
+    return _draw(built, steps.obs, steps.target, names, lengths, steps.action, steps.reward, title_agent=player.name)
 
 
-def played(record: Rollout, task: Task) -> Figure:
-    """Draw a :class:`~neurobench.core.rollout.Rollout`: what the agent saw and did."""
-    ids, starts = np.unique(record.trial, return_index=True)
-    order = np.argsort(starts)
-    lengths = np.diff(np.append(starts[order], len(record.trial)))
-    periods = [
-        _periods_at(record.batches[int(i)], record.t[s : s + n])
-        for i, s, n in zip(ids[order], starts[order], lengths, strict=True)
-    ]
-    return _draw(
-        task,
-        obs=record.obs,
-        gt=record.gt,
-        t=record.t,
-        periods=periods,
-        trial_lengths=list(lengths),
-        actions=record.action,
-        rewards=record.reward,
-    )
-
-
-def _periods_of(trials: TrialBatch, i: int, length: int) -> list[str]:
-    return _periods_at(trials.take(np.array([i])), np.arange(length))
-
-
-def _periods_at(one_trial: TrialBatch, t: np.ndarray) -> list[str]:
-    """Name of the period each step ``t`` of a one-trial batch falls in."""
-    names = np.full(len(t), "", dtype=object)
-    for name, (start, end) in one_trial.periods.items():
-        names[(t >= start[0]) & (t < end[0])] = name
-    return list(names)
+def trials_of(task: Task, seed: int, n_trials: int) -> Figure:
+    """The first ``n_trials`` trials of a seed's stream, whole, with their ground truth."""
+    _, next_batch = lane_reader(task, seed)  # type: ignore[arg-type]
+    batch = next_batch().take(np.arange(n_trials))
+    rows = np.concatenate([np.full(length, i) for i, length in enumerate(batch.length)])
+    steps = np.concatenate([np.arange(length) for length in batch.length])
+    codes = batch.period_at(rows, steps, task.period_names)
+    names = [task.period_names[c] if c >= 0 else "" for c in codes]
+    return _draw(task, batch.obs[rows, steps], batch.target[rows, steps], names, batch.length.tolist())
 
 
 def _draw(
     task: Task,
     obs: np.ndarray,
-    gt: np.ndarray,
-    t: np.ndarray,
-    periods: Sequence[list[str]],
-    trial_lengths: Sequence[int],
+    target: np.ndarray,
+    periods: Sequence[str],
+    lengths: Sequence[int],
     actions: np.ndarray | None = None,
     rewards: np.ndarray | None = None,
+    title_agent: str | None = None,
 ) -> Figure:
     import matplotlib.pyplot as plt
 
     rows = 2 if actions is None else 3
-    fig, axes = plt.subplots(rows, 1, sharex=True, figsize=(10, 2.2 * rows + 0.8), squeeze=False)
-    axes = axes[:, 0]
-    time = np.arange(len(t)) * task.dt
-    _inputs(axes[0], task, obs, time)
-    _choices(axes[1], task, gt, actions, time)
+    heights = [2.2, 1.6, 1.0][:rows]
+    fig, axes = plt.subplots(
+        rows, 1, sharex=True, figsize=(9, sum(heights) + 1.2), squeeze=False, gridspec_kw={"height_ratios": heights}
+    )
+    axes = list(axes[:, 0])
+    dt = task.dt
+    edges = np.arange(len(obs) + 1) * dt  # step k covers [k dt, (k + 1) dt)
+    _inputs(fig, axes[0], task, obs, edges)
+    _actions(axes[1], task, target, actions, edges)
     if rewards is not None:
-        axes[2].step(time, rewards, where="post", color="tab:green")
+        axes[2].stairs(rewards, edges, color="tab:green", lw=1.5)
+        axes[2].axhline(0, color="grey", lw=0.5)
         axes[2].set_ylabel("reward")
-    flat_periods = [p for trial_periods in periods for p in trial_periods]
-    _shade(axes, flat_periods, time, task.dt)
-    for boundary in np.cumsum(trial_lengths)[:-1]:
+    _shade(axes, periods, edges)
+    for boundary in np.cumsum(lengths)[:-1]:
         for ax in axes:
-            ax.axvline(boundary * task.dt, color="black", lw=1)
+            ax.axvline(boundary * dt, color="black", lw=1.2)
     axes[-1].set_xlabel("time (ms)")
-    axes[0].set_title(f"{task.name} (dt = {task.dt:g} ms)")
+    axes[-1].set_xlim(edges[0], edges[-1])
+    who = f", played by {title_agent}" if title_agent else ""
+    fig.suptitle(f"{task.name} (dt = {task.dt:g} ms){who}", fontsize="medium")
     fig.tight_layout()
     return fig
 
 
-def _inputs(ax: Axes, task: Task, obs: np.ndarray, time: np.ndarray) -> None:
+def _inputs(fig: Figure, ax: Axes, task: Task, obs: np.ndarray, edges: np.ndarray) -> None:
     labels = task.obs_channels.labels()
     if len(labels) <= _MAX_LINE_UNITS:
         for unit, label in enumerate(labels):
-            ax.plot(time, obs[:, unit], label=label, lw=1)
-        ax.legend(loc="upper right", fontsize="small", ncol=min(len(labels), 3))
+            ax.stairs(obs[:, unit], edges, label=label, lw=1.3, baseline=None)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="small", frameon=False)
     else:
-        step = time[1] - time[0] if len(time) > 1 else 1.0
-        ax.imshow(
-            obs.T,
-            aspect="auto",
-            interpolation="nearest",
-            cmap="viridis",
-            zorder=1,
-            extent=(time[0], time[-1] + step, len(labels) - 0.5, -0.5),
-        )
+        image = ax.pcolormesh(edges, np.arange(len(labels) + 1) - 0.5, obs.T, cmap="viridis", shading="flat", zorder=1)
         ticks = [task.obs_channels[name].start for name in task.obs_channels]
-        ax.set_yticks(ticks, list(task.obs_channels))
+        ax.set_yticks(ticks, list(task.obs_channels), fontsize="small")
+        ax.invert_yaxis()
+        fig.colorbar(image, ax=ax, label="input", pad=0.01, fraction=0.04)
     ax.set_ylabel("inputs")
 
 
-def _choices(ax: Axes, task: Task, gt: np.ndarray, actions: np.ndarray | None, time: np.ndarray) -> None:
-    ax.step(time, gt, where="post", color="black", ls="--", label="ground truth")
-    if actions is not None:
-        ax.step(time, actions, where="post", color="tab:red", alpha=0.8, label="action")
-    labels = task.action_channels.labels()
-    ax.set_yticks(range(len(labels)), labels)
-    ax.set_ylim(-0.5, len(labels) - 0.5)
-    ax.legend(loc="upper right", fontsize="small")
-    ax.set_ylabel("action")
+def _actions(ax: Axes, task: Task, target: np.ndarray, actions: np.ndarray | None, edges: np.ndarray) -> None:
+    if task.continuous:
+        for k in range(task.n_actions):
+            ax.stairs(np.asarray(target)[:, k], edges, color=f"C{k}", ls="--", label=f"target[{k}]", baseline=None)
+            if actions is not None:
+                ax.stairs(np.asarray(actions)[:, k], edges, color=f"C{k}", label=f"action[{k}]", baseline=None)
+        ax.set_ylabel("action")
+    else:
+        ax.stairs(target, edges, color="black", ls="--", lw=1.2, label="ground truth", baseline=None)
+        if actions is not None:
+            ax.stairs(actions, edges, color="tab:red", lw=1.5, alpha=0.85, label="action", baseline=None)
+        labels = task.action_channels.labels()
+        ax.set_yticks(range(len(labels)), labels, fontsize="small" if len(labels) < 12 else 5)
+        ax.set_ylim(-0.5, len(labels) - 0.5)
+        ax.set_ylabel("action")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="small", frameon=False)
 
 
-def _shade(axes: Sequence[Any], periods: list[str], time: np.ndarray, dt: float) -> None:
-    """Shade each run of steps spent in one period, and name it on the top panel."""
-    colors = ["#e8e8e8", "#d6e6f5", "#f6e3cf", "#dcefd9", "#efd9ef", "#f5f2c9"]
+def _shade(axes: Sequence[Any], periods: Sequence[str], edges: np.ndarray) -> None:
+    """Shade each run of steps spent in one period, and name it above the top panel."""
     names = list(dict.fromkeys(p for p in periods if p))
     start = 0
     for i in range(1, len(periods) + 1):
@@ -169,47 +142,47 @@ def _shade(axes: Sequence[Any], periods: list[str], time: np.ndarray, dt: float)
             continue
         name = periods[start]
         if name:
-            color = colors[names.index(name) % len(colors)]
-            left, right = time[start], time[i - 1] + dt
+            color = _PERIOD_COLORS[names.index(name) % len(_PERIOD_COLORS)]
+            left, right = edges[start], edges[i]
             for ax in axes:
                 ax.axvspan(left, right, color=color, zorder=0, lw=0)
-            if i - start < 2:
-                start = i
-                continue
             axes[0].text(
-                (left + right) / 2,
-                1.0,
-                name,
-                transform=axes[0].get_xaxis_transform(),
-                ha="center",
-                va="bottom",
-                fontsize="x-small",
-                clip_on=True,
+                (left + right) / 2, 1.01, name, transform=axes[0].get_xaxis_transform(), ha="center", va="bottom",
+                fontsize="x-small", rotation=90 if i - start < 3 else 0, clip_on=False,
             )
         start = i
 
 
-def psychometric(records: Any, strength: str = "coh", truth: str = "ground_truth") -> Figure:
-    """Choice against signed stimulus strength, with the fitted sigmoid.
+def save(fig: Figure, path: str | Path, formats: Sequence[str] = ("png", "svg"), dpi: int = 200) -> list[Path]:
+    """Write ``fig`` as ``path.<format>`` for each format (PNG for slides, SVG/PDF for papers)."""
+    base = Path(path)
+    out = []
+    for fmt in formats:
+        target = base.with_suffix(f".{fmt}")
+        fig.savefig(target, dpi=dpi, bbox_inches="tight")
+        out.append(target)
+    return out
 
-    ``records`` are evaluation records (:func:`neurobench.evaluate.evaluate`, or a run's
-    ``records/*.csv`` read with pandas) of a two-choice task.
-    """
+
+def psychometric(records: Any, task: Any = None, strength: str = "coh", truth: str = "ground_truth") -> Figure:
+    """Choice against signed stimulus strength, with binomial error bars and the fit."""
     import matplotlib.pyplot as plt
 
     from neurobench.scoring.psychometric import psychometric as fit
 
-    curve = fit(records, strength, truth)
-    fig, ax = plt.subplots(figsize=(4.5, 3.5))
-    ax.scatter(curve.x, curve.p_first, s=12 + 60 * curve.n / curve.n.max(), label="data", zorder=3)
-    if np.isfinite(curve.bias):
+    curve = fit(records, task, strength, truth)
+    fig, ax = plt.subplots(figsize=(4.5, 3.6))
+    ax.errorbar(curve.x, curve.p_first, yerr=curve.error, fmt="o", color="black", ms=4, capsize=2, label="data")
+    if curve.fitted is not None:
         x = np.linspace(curve.x.min(), curve.x.max(), 200)
-        ax.plot(x, curve.fitted(x), label=f"fit: bias {curve.bias:.2g}, scale {curve.scale:.2g}")
+        ax.plot(x, curve.fitted(x), color="tab:blue", label=curve.describe())
+    else:
+        ax.text(0.5, 0.05, "no fit: the curve is degenerate", transform=ax.transAxes, ha="center", fontsize="small")
     ax.axhline(0.5, color="grey", lw=0.5)
     ax.axvline(0, color="grey", lw=0.5)
-    ax.set_xlabel(f"signed {strength} (positive: evidence for the first choice)")
-    ax.set_ylabel("P(first choice)")
+    ax.set_xlabel(f"signed {curve.strength} (positive: evidence for the first option)")
+    ax.set_ylabel("P(first option)")
     ax.set_ylim(-0.02, 1.02)
-    ax.legend(fontsize="small")
+    ax.legend(fontsize="x-small", frameon=False, loc="upper left")
     fig.tight_layout()
     return fig

@@ -30,9 +30,9 @@ from neurobench.agents.base import Agent
 from neurobench.core.errors import InvalidParameterError, NeuroBenchError, UnknownNameError
 from neurobench.core.task import Task
 from neurobench.evaluate import evaluate
-from neurobench.scoring.metrics import run_metrics
+from neurobench.scoring.metrics import check_scorable, run_metrics
 from neurobench.scoring.results import build_result, write_json, write_text
-from neurobench.suites import Job, Suite
+from neurobench.suites import Job, Suite, resolve_suite
 
 log = logging.getLogger("neurobench")
 
@@ -101,7 +101,7 @@ def run_job(
     run = {
         "key": job.key,
         "index": job.index,
-        "task": job.task.name,
+        "task": job.task.label,
         "family": task.family,
         "seed": job.seed,
         "eval_seed": job.eval_seed,
@@ -114,9 +114,10 @@ def run_job(
 
 def score(task: Task, records: pd.DataFrame) -> dict[str, Any]:
     """A job's chance, ceiling and metrics, from its per-trial records."""
-    ceiling = task.ceiling()
+    chance, ceiling = check_scorable(task)
     return {
-        "chance": task.chance,
+        "chance": chance.value,
+        "chance_method": chance.method,
         "ceiling": ceiling.value,
         "ceiling_method": ceiling.method,
         "metrics": run_metrics(records, task),
@@ -171,7 +172,7 @@ class RunDir:
 
 def run(cfg: DictConfig) -> dict[str, Any]:
     """Run (or resume) a suite x agent; return the result written to ``run_dir``."""
-    suite = Suite.from_mapping(OmegaConf.to_container(cfg.suite, resolve=True))  # type: ignore[arg-type]
+    suite = resolve_suite(OmegaConf.to_container(cfg.suite, resolve=True))  # type: ignore[arg-type]
     agent_config: dict[str, Any] = OmegaConf.to_container(cfg.agent, resolve=True)  # type: ignore[assignment]
     build_agent(agent_config)  # bad agent parameters fail here, before any training
     fingerprint = {"suite_hash": suite.hash, "suite": suite.name, "agent": agent_config}

@@ -1,23 +1,25 @@
 """Reference agents: random, guess (chance), oracle, and the ideal observer.
 
-They bracket every score: a model's normalized score is 0 at chance and 1 at the
-ceiling, and these agents are how chance and ceiling are checked empirically. The guess
-and ideal agents read ``info["window"]`` (the go cue: a response is due now), never the
-answer.
+They bracket every score: a model's normalized score is 0 at chance and 1 at the ceiling,
+and these agents are how chance and ceiling are checked empirically. The guess agent plays
+the task's best stimulus-blind policy; it and the ideal observer read ``info["window"]``
+(the go cue: a response is due now), never the answer.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Mapping
-from typing import Any, ClassVar
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
 
+import gymnasium as gym
 import numpy as np
 
 from neurobench.agents.base import Agent
 from neurobench.core.errors import InvalidParameterError
 from neurobench.core.rules import FIXATE
-from neurobench.core.task import Task
+
+if TYPE_CHECKING:
+    from neurobench.core.task import Task
 
 
 class RandomAgent(Agent):
@@ -25,8 +27,8 @@ class RandomAgent(Agent):
 
     name: ClassVar[str] = "random"
 
-    def fit(self, task: Task, *, seed: int, budget: int) -> None:
-        self.n_actions = int(task.action_space.n)
+    def prepare(self, task: Task) -> None:
+        self.space = task.action_space
 
     def initial_state(self, num_envs: int, *, seed: int) -> np.random.Generator:
         return np.random.default_rng(seed)
@@ -34,29 +36,84 @@ class RandomAgent(Agent):
     def act(
         self, obs: np.ndarray, state: np.random.Generator, info: Mapping[str, np.ndarray]
     ) -> tuple[np.ndarray, np.random.Generator]:
-        return state.integers(self.n_actions, size=len(obs)), state
+        if isinstance(self.space, gym.spaces.Box):
+            return state.uniform(self.space.low, self.space.high, size=(len(obs), *self.space.shape)), state
+        return state.integers(int(self.space.n), size=len(obs)), state  # type: ignore[attr-defined]
 
 
 class GuessAgent(Agent):
-    """Holds fixation, then answers uniformly at random among the task's answers once per
-    response window: its success is the task's chance level, by definition."""
+    """Plays the task's best stimulus-blind policy (``task.blind_policy()``): constant
+    answers, or predictions from the trial history where a task has one. Its success is
+    the task's chance level."""
 
     name: ClassVar[str] = "guess"
 
-    def fit(self, task: Task, *, seed: int, budget: int) -> None:
-        self.answers = np.asarray(task.answers)
+    def prepare(self, task: Task) -> None:
+        self.policy = task.blind_policy()
+        self.policy.prepare(task)
 
-    def initial_state(self, num_envs: int, *, seed: int) -> tuple[np.random.Generator, np.ndarray, np.ndarray]:
-        return np.random.default_rng(seed), np.zeros(num_envs, dtype=bool), np.zeros(num_envs, dtype=int)
+    def initial_state(self, num_envs: int, *, seed: int) -> Any:
+        return self.policy.initial_state(num_envs, seed=seed)
+
+    def act(self, obs: np.ndarray, state: Any, info: Mapping[str, np.ndarray]) -> tuple[np.ndarray, Any]:
+        return self.policy.act(obs, state, info)
+
+
+class ConstantAnswers(Agent):
+    """The same answer in every trial's ``k``-th response window, given as the window
+    closes (withholding where that scores better): the best such answers are found by
+    :func:`~neurobench.core.levels.best_constant` on the task's own trials."""
+
+    name: ClassVar[str] = "constant"
+
+    def prepare(self, task: Task) -> None:
+        from neurobench.core.levels import best_constant
+
+        answers, _, _ = best_constant(task)  # type: ignore[arg-type]
+        self.answers = np.asarray(answers or (FIXATE,), dtype=np.int64)
+
+    def initial_state(self, num_envs: int, *, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        return np.zeros(num_envs, dtype=bool), np.full(num_envs, -1, dtype=np.int64)
 
     def act(
-        self, obs: np.ndarray, state: tuple[np.random.Generator, np.ndarray, np.ndarray], info: Mapping[str, np.ndarray]
-    ) -> tuple[np.ndarray, tuple[np.random.Generator, np.ndarray, np.ndarray]]:
-        rng, was_window, guess = state
+        self, obs: np.ndarray, state: tuple[np.ndarray, np.ndarray], info: Mapping[str, np.ndarray]
+    ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+        was_window, window_index = state
+        new_trial = np.asarray(info["new_trial"])
         window = np.asarray(info["window"]) > 0
-        opens = window & (~was_window | np.asarray(info["new_trial"]))
-        guess = np.where(opens, self.answers[rng.integers(len(self.answers), size=len(obs))], guess)
-        return np.where(window, guess, FIXATE), (rng, window, guess)
+        window_index = np.where(new_trial, -1, window_index)
+        opens = window & (~was_window | new_trial)
+        window_index = window_index + opens
+        answer = self.answers[np.clip(window_index, 0, len(self.answers) - 1)]
+        closing = np.asarray(info["window"]) == 2
+        return np.where(closing, answer, FIXATE), (window & ~closing, window_index)
+
+
+class ByRule(Agent):
+    """For a MultiTask with a rule input: each trial is played by the policy of the task
+    the rule input names (the rule input is a cue, not the stimulus)."""
+
+    name: ClassVar[str] = "by_rule"
+
+    def __init__(self, policies: Sequence[Agent], tasks: Sequence[Task], rule: slice) -> None:
+        self.policies, self.tasks, self.rule = list(policies), list(tasks), rule
+
+    def prepare(self, task: Task) -> None:
+        for policy, sub in zip(self.policies, self.tasks, strict=True):
+            policy.prepare(sub)
+
+    def initial_state(self, num_envs: int, *, seed: int) -> list[Any]:
+        return [p.initial_state(num_envs, seed=seed + k) for k, p in enumerate(self.policies)]
+
+    def act(self, obs: np.ndarray, state: list[Any], info: Mapping[str, np.ndarray]) -> tuple[np.ndarray, list[Any]]:
+        which = obs[:, self.rule].argmax(axis=1)
+        actions = np.zeros(len(obs), dtype=np.int64)
+        states = []
+        for k, (policy, sub) in enumerate(zip(self.policies, self.tasks, strict=True)):
+            chosen, substate = policy.act(obs[:, : sub.obs_channels.size], state[k], info)
+            actions = np.where(which == k, chosen, actions)
+            states.append(substate)
+        return actions, states
 
 
 class OracleAgent(Agent):
@@ -75,48 +132,55 @@ class IdealObserver(Agent):
     (``info["window"]``: it answers on a window's last step, with all the evidence the
     window brings) and where it is in the trial (``info["step"]``).
 
-    * Tasks with an evidence readout (``task.evidence_weights()``: a sufficient
-      statistic, e.g. the perceptual family): it sums the readout over the trial and
-      answers the argmax. Exact.
+    * Tasks with an evidence readout (``task.evidence_weights()``: a sufficient statistic,
+      e.g. the perceptual family): it sums the readout over the trial and answers the
+      argmax. Exact.
+    * Tasks that bring their own (``task.ideal_observer()``: games, timing, value tasks).
     * Noise-free tasks: the observations determine the answer, so it answers correctly
       (it is the oracle there).
     * Other noisy tasks: it compares the observations, step by step, with noise-free
       trials of the task (``TEMPLATES`` of them, drawn from the task's own condition
-      distribution, duplicates merged and weighted by their frequency), keeps the
-      Gaussian log-likelihood of each, and answers the answer with the largest
-      posterior mass. Exact for tasks with finitely many conditions (all are drawn).
-      For continuous ones it approximates the prior by the templates, which is coarse
-      when several continuous variables combine: on DelayMatchCategory it reaches about
-      0.963 where the exact per-stimulus Bayes observer of ``task.ceiling()`` reaches
-      0.972.
+      distribution, duplicates merged and weighted by their frequency), keeps the Gaussian
+      log-likelihood of each, and answers the answer with the largest posterior mass.
+      Exact for tasks with finitely many conditions (all are drawn). For continuous ones it
+      approximates the prior by the templates, which is coarse when several continuous
+      variables combine: on DelayMatchCategory it reaches about 0.963 where the exact
+      per-stimulus Bayes observer of ``task.ceiling()`` reaches 0.972.
     """
 
     name: ClassVar[str] = "ideal"
     TEMPLATES = 3000
 
-    def fit(self, task: Task, *, seed: int, budget: int) -> None:
+    def prepare(self, task: Task) -> None:
+        own = getattr(task, "ideal_observer", None)
         readout = getattr(task, "evidence_weights", None)
-        self.mode = "evidence" if readout is not None else "exact" if task.noise_std == 0 else "templates"
-        if self.mode == "templates" and "sigma" not in {f.name for f in dataclasses.fields(task)}:
+        if own is not None:
+            self.mode, self.delegate = "delegate", own()
+            self.delegate.prepare(task)
+        elif readout is not None:
+            self.mode, self.weights = "evidence", np.asarray(readout(), dtype=np.float64)
+        elif task.noise_std == 0:
+            self.mode = "exact"
+        elif _noise_free(task) is not None:
+            self.mode, self.templates = "templates", _Templates(task, self.TEMPLATES)
+        else:
             raise InvalidParameterError(
-                f"the ideal observer needs a noise-free task, an evidence readout, or a task with a sigma "
-                f"parameter to draw noise-free templates from; {task.name} has none"
+                f"the ideal observer needs a noise-free task, an evidence readout, its own observer, or a task "
+                f"with a sigma parameter to draw noise-free templates from; {task.name} has none"
             )
-        if self.mode == "evidence":
-            self.weights = np.asarray(readout(), dtype=np.float64)  # type: ignore[misc]
-        elif self.mode == "templates":
-            self.templates = _Templates(task, self.TEMPLATES)
 
-    def initial_state(self, num_envs: int, *, seed: int) -> np.ndarray | None:
+    def initial_state(self, num_envs: int, *, seed: int) -> Any:
+        if self.mode == "delegate":
+            return self.delegate.initial_state(num_envs, seed=seed)
         if self.mode == "evidence":
             return np.zeros((num_envs, self.weights.shape[1]))
         if self.mode == "templates":
             return np.zeros((num_envs, len(self.templates.weight)))
         return None
 
-    def act(
-        self, obs: np.ndarray, state: np.ndarray | None, info: Mapping[str, np.ndarray]
-    ) -> tuple[np.ndarray, np.ndarray | None]:
+    def act(self, obs: np.ndarray, state: Any, info: Mapping[str, np.ndarray]) -> tuple[np.ndarray, Any]:
+        if self.mode == "delegate":
+            return self.delegate.act(obs, state, info)
         if self.mode == "exact":
             return np.asarray(info["target"]), None
         new_trial = np.asarray(info["new_trial"])
@@ -130,19 +194,29 @@ class IdealObserver(Agent):
         return np.where(closing, answers, FIXATE), state
 
 
+def _noise_free(task: Task) -> Task | None:
+    """``task`` with its stimulus noise removed (``sigma=0``), if it has such a parameter."""
+    from neurobench.core.errors import NeuroBenchError
+    from neurobench.core.registry import rebuilt
+
+    try:
+        return rebuilt(task, {"sigma": 0.0})
+    except (NeuroBenchError, TypeError):
+        return None
+
+
 class _Templates:
     """Noise-free trials of a task, for the ideal observer's likelihoods."""
 
     def __init__(self, task: Task, n: int) -> None:
         from neurobench.core.stream import TrialStream
 
-        clean = dataclasses.replace(task, sigma=0.0)
-        batch = TrialStream.seeded(clean, 0).take(n)
-        noisy = TrialStream.seeded(task, 0).take(min(n, 64))
+        clean = _noise_free(task)
+        batch = TrialStream(clean, 0).take(n)  # type: ignore[arg-type]
+        noisy = TrialStream(task, 0).take(min(n, 64))  # type: ignore[arg-type]
         differs = np.abs(noisy.obs - batch.obs[: noisy.n]).max(axis=(0, 1)) > 0
         keys = np.concatenate([batch.obs.reshape(batch.n, -1), batch.target.astype(np.float32)], axis=1)
-        unique, first, counts = np.unique(keys, axis=0, return_index=True, return_counts=True)
-        del unique
+        _, first, counts = np.unique(keys, axis=0, return_index=True, return_counts=True)
         self.obs = batch.obs[first].transpose(1, 0, 2)  # [T, H, D]
         self.target = batch.target[first].T  # [T, H]
         self.weight = counts / counts.sum()
@@ -163,3 +237,17 @@ class _Templates:
         expected = self.target[step]  # [E, H] the answer each template wants now
         mass = np.stack([(posterior * (expected == a)).sum(axis=1) for a in self.answers], axis=1)
         return self.answers[mass.argmax(axis=1)]
+
+
+class ConstantReport(Agent):
+    """The same report every trial, for continuous-report tasks: ``[1, value]`` while a
+    response is due, ``[-1, value]`` (fixating) otherwise."""
+
+    name: ClassVar[str] = "constant_report"
+
+    def __init__(self, value: float) -> None:
+        self.value = value
+
+    def act(self, obs: np.ndarray, state: Any, info: Mapping[str, np.ndarray]) -> tuple[np.ndarray, Any]:
+        go = np.where(np.asarray(info["window"]) > 0, 1.0, -1.0)
+        return np.stack([go, np.full(len(obs), self.value)], axis=1).astype(np.float32), state

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from neurobench.core.task import Level
+
 DRAWS = 200_000
 _BLOCK = 10_000  # draws evaluated at once, to bound memory with many hypotheses
 
@@ -60,3 +62,9 @@ def bayes_success(
         chosen_right = tied[np.arange(size), answer_index[truth]] / tied.sum(axis=1)
         correct += chosen_right.sum()
     return float(correct / draws)
+
+
+def monte_carlo(value: float, draws: int, method: str) -> Level:
+    """A ceiling integrated by seeded Monte Carlo, labelled as an estimate with its
+    sampling error."""
+    return Level(float(value), method, "estimate", float(np.sqrt(max(value * (1 - value), 0.0) / draws)))

@@ -11,6 +11,7 @@ A duration can be written the way NeuroGym users already write it::
     ("uniform", (300, 600))              uniform between two bounds
     ("truncated_exponential", (600, 300, 3000))   mean, min, max
     ("constant", 300) / ("choice", [...])
+    ("derived", {"of": "measure", "factor": 2})    2 x the drawn duration of "measure"
 
 or as one of the classes below. Lists work wherever tuples do, so the same forms can
 be written in YAML (Hydra configs).
@@ -178,7 +179,50 @@ class TruncatedExponential(Duration):
         return self._quantile(_midpoints(m))
 
 
-DISTRIBUTIONS = ("constant", "choice", "uniform", "truncated_exponential")
+@dataclass(frozen=True)
+class Derived(Duration):
+    """A duration that follows other periods': ``factor`` times the sum of the durations
+    drawn for the periods ``of`` (as floored to ``dt``), plus ``offset`` ms. Ready-set-go's
+    production window lasts twice the measured interval; trial builders fill it in after
+    the periods it derives from (which must come first in the timing)."""
+
+    of: tuple[str, ...]
+    factor: float = 1.0
+    offset: float = 0.0
+    source_bounds: tuple[float, float] = (0.0, 0.0)
+    source_mean: float = 0.0
+
+    def derive(self, source_ms: np.ndarray) -> np.ndarray:
+        return self.factor * np.asarray(source_ms, dtype=np.float64) + self.offset
+
+    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        raise TypeError("a derived duration is computed from the periods it follows, not sampled")
+
+    def resolved(self, sources: Sequence[Duration]) -> Derived:
+        """This duration with its bounds and mean taken from the source durations."""
+        low = sum(d.bounds[0] for d in sources)
+        high = sum(d.bounds[1] for d in sources)
+        mean = sum(d.mean for d in sources)
+        return Derived(self.of, self.factor, self.offset, (low, high), mean)
+
+    @property
+    def mean(self) -> float:
+        return self.factor * self.source_mean + self.offset
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        ends = sorted((self.factor * self.source_bounds[0], self.factor * self.source_bounds[1]))
+        return ends[0] + self.offset, ends[1] + self.offset
+
+    def spec(self) -> list[Any]:
+        return ["derived", {"of": list(self.of), "factor": self.factor, "offset": self.offset}]
+
+    def representative(self, m: int = 1000) -> np.ndarray:
+        low, high = self.bounds
+        return np.array([low]) if low == high else low + (high - low) * _midpoints(m)
+
+
+DISTRIBUTIONS = ("constant", "choice", "uniform", "truncated_exponential", "derived")
 
 
 def parse_duration(spec: DurationSpec, period: str) -> Duration:
@@ -188,6 +232,12 @@ def parse_duration(spec: DurationSpec, period: str) -> Duration:
     from a user's config file far from the code that reads it.
     """
     duration = _build(spec, period)
+    if isinstance(duration, Derived):
+        if period in duration.of or not duration.of:
+            raise InvalidParameterError(
+                f"timing[{period!r}]: a derived duration must follow other periods, got {spec!r}"
+            )
+        return duration
     low, high = duration.bounds
     if not (math.isfinite(low) and low >= 0):
         raise InvalidParameterError(f"timing[{period!r}]: durations must be >= 0 ms, got {spec!r}")
@@ -229,9 +279,18 @@ def _build(spec: DurationSpec, period: str) -> Duration:
         if name == "uniform":
             low, high = (float(v) for v in args)
             return Uniform(low, high)
+        if name == "derived":
+            return _derived(args)
         return TruncatedExponential(*(float(v) for v in _as_sequence(args)))
     except (TypeError, ValueError) as error:
         raise InvalidParameterError(f"timing[{period!r}]: bad arguments {args!r} for {name!r} ({error})") from None
+
+
+def _derived(args: Any) -> Derived:
+    if not isinstance(args, Mapping) or "of" not in args or set(args) - {"of", "factor", "offset"}:
+        raise ValueError("expected {of: period or [periods], factor: number, offset: ms}")
+    of = (args["of"],) if isinstance(args["of"], str) else tuple(str(p) for p in args["of"])
+    return Derived(of, float(args.get("factor", 1.0)), float(args.get("offset", 0.0)))
 
 
 def _midpoints(m: int) -> np.ndarray:

@@ -2,8 +2,8 @@
 
 Every consumer (single env, vector env, dataset, plots) reads the same
 :class:`TrialBatch`, so a trial looks identical wherever it is used. Trials in a batch
-have different lengths; arrays are padded to the longest and ``length`` says where
-each trial really ends (padding is zero observation, fixation target, free phase).
+have different lengths; arrays are padded to the longest and ``length`` says where each
+trial really ends (padding is zero observation, fixation target, free phase).
 """
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from neurobench.core.errors import UnknownNameError
-from neurobench.core.timing import Constant
+from neurobench.core.timing import Constant, Derived, to_steps
 
 NOISE_CLIP = 10.0  # input noise is clipped at this many standard deviations
 
 if TYPE_CHECKING:
-    from neurobench.core.task import Task
+    from neurobench.core.task import TrialTask
 
 
 @dataclass(frozen=True)
@@ -29,13 +29,19 @@ class TrialBatch:
 
     Attributes:
         obs: float32 ``[n, T, obs_dim]`` observation at every step.
-        target: ground-truth action per step, int32 ``[n, T]`` (discrete tasks).
+        target: what the oracle (and a supervised network) outputs at each step: int32
+            ``[n, T]`` for discrete actions, float32 ``[n, T, k]`` for ``Box`` actions.
         length: int32 ``[n]``, number of real steps of each trial.
         phase: int8 ``[n, T]``, what the task's response rule does at each step.
         periods: period name -> (start, end) step arrays ``[n]``; end is exclusive.
         conditions: per-trial variables (ground truth, coherence, sample...).
-        resume: int32 ``[n, T]`` step to jump to after an answer that does not end
-            the trial (multi-response tasks), else ``None``.
+        resume: int32 ``[n, T]`` (or ``[n, T, n_actions]`` for branches chosen by the
+            action): the step a ``SKIP`` move leads to; ``None`` if the rule never skips.
+        payoff: float32 ``[n, T, n_actions]``: the reward of each answer at each step,
+            replacing the rule's ``correct``/``fail`` rewards (graded and stochastic
+            rewards); ``None`` for the rule's rewards.
+        credit: float32 ``[n, T, n_actions]``: each answer's contribution to the trial's
+            score in [0, 1] (an opt-out's partial credit); ``None``: 1 for a correct answer.
         index: int64 ``[n]``, position of each trial in its seed's trial stream.
     """
 
@@ -46,6 +52,8 @@ class TrialBatch:
     periods: Mapping[str, tuple[np.ndarray, np.ndarray]]
     conditions: Mapping[str, np.ndarray]
     resume: np.ndarray | None = None
+    payoff: np.ndarray | None = None
+    credit: np.ndarray | None = None
     index: np.ndarray = field(default=None)  # type: ignore[assignment]
 
     def __post_init__(self) -> None:
@@ -67,6 +75,10 @@ class TrialBatch:
         """The trials at ``idx``, trimmed to their own longest length."""
         length = self.length[idx]
         horizon = int(length.max()) if len(length) else 0
+
+        def cut(array: np.ndarray | None) -> np.ndarray | None:
+            return None if array is None else array[idx, :horizon]
+
         return TrialBatch(
             obs=self.obs[idx, :horizon],
             target=self.target[idx, :horizon],
@@ -74,7 +86,9 @@ class TrialBatch:
             phase=self.phase[idx, :horizon],
             periods={k: (s[idx], e[idx]) for k, (s, e) in self.periods.items()},
             conditions={k: v[idx] for k, v in self.conditions.items()},
-            resume=None if self.resume is None else self.resume[idx, :horizon],
+            resume=cut(self.resume),
+            payoff=cut(self.payoff),
+            credit=cut(self.credit),
             index=self.index[idx],
         )
 
@@ -82,12 +96,29 @@ class TrialBatch:
         """The conditions of trial ``i`` as plain Python values."""
         return {k: _plain(v[i]) for k, v in self.conditions.items()}
 
+    def period_at(self, rows: np.ndarray, t: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
+        """Index into ``names`` of the period each (row, step) falls in (-1: none)."""
+        code = np.full(np.shape(rows), -1, dtype=np.int16)
+        for k, name in enumerate(names):
+            if name in self.periods:
+                start, end = self.periods[name]
+                code[(start[rows] <= t) & (t < end[rows])] = k
+        return code
+
     @staticmethod
     def concat(batches: Iterable[TrialBatch]) -> TrialBatch:
         """Stack batches of the same task along the trial axis, padding time."""
         batches = list(batches)
         horizon = max(b.max_length for b in batches)
-        has_resume = any(b.resume is not None for b in batches)
+
+        def stacked(name: str) -> np.ndarray | None:
+            arrays = [getattr(b, name) for b in batches]
+            if all(a is None for a in arrays):
+                return None
+            template = next(a for a in arrays if a is not None)
+            filled = [a if a is not None else _neutral(name, b, template) for a, b in zip(arrays, batches, strict=True)]
+            return np.concatenate([_pad(a, horizon) for a in _same_ndim(filled)])
+
         return TrialBatch(
             obs=np.concatenate([_pad(b.obs, horizon) for b in batches]),
             target=np.concatenate([_pad(b.target, horizon) for b in batches]),
@@ -101,13 +132,31 @@ class TrialBatch:
                 for k in batches[0].periods
             },
             conditions={k: np.concatenate([b.conditions[k] for b in batches]) for k in batches[0].conditions},
-            resume=np.concatenate([_pad(_resume_or_zeros(b), horizon) for b in batches]) if has_resume else None,
+            resume=stacked("resume"),
+            payoff=stacked("payoff"),
+            credit=stacked("credit"),
             index=np.concatenate([b.index for b in batches]),
         )
 
 
-def _resume_or_zeros(batch: TrialBatch) -> np.ndarray:
-    return batch.resume if batch.resume is not None else np.zeros_like(batch.phase, np.int32)
+def _neutral(name: str, batch: TrialBatch, template: np.ndarray) -> np.ndarray:
+    """What a batch without ``name`` means, shaped like ``template``'s trailing axes: a
+    resume step is the next step, payoffs and credits are zero."""
+    shape = (batch.n, batch.max_length, *template.shape[2:])
+    if name != "resume":
+        return np.zeros(shape, dtype=template.dtype)
+    following = np.arange(1, batch.max_length + 1, dtype=np.int32)
+    following = following.reshape(1, -1, *([1] * (template.ndim - 2)))
+    return np.broadcast_to(following, shape).copy()
+
+
+def _same_ndim(arrays: list[np.ndarray]) -> list[np.ndarray]:
+    """Per-step resume arrays ``[n, T]`` next to per-action ones ``[n, T, A]``: broadcast."""
+    ndim = max(a.ndim for a in arrays)
+    if all(a.ndim == ndim for a in arrays):
+        return arrays
+    width = next(a.shape[2] for a in arrays if a.ndim == ndim)
+    return [a if a.ndim == ndim else np.repeat(a[..., None], width, axis=2) for a in arrays]
 
 
 def _pad(array: np.ndarray, horizon: int) -> np.ndarray:
@@ -125,16 +174,17 @@ def _plain(value: Any) -> Any:
 class TrialBuilder:
     """Lays out ``n`` trials of a task and fills them period by period.
 
-    Periods follow one another in the order of the task's timing; their durations are
-    drawn for all trials at once. Every method works on whole arrays: a task's
-    ``sample`` is a handful of calls, never a loop over time steps. A period that starts
-    and ends at the same step in every trial (fixed durations so far, the common case)
-    is written as a slice, which is several times faster than a per-trial mask.
+    Periods follow one another in the order of the task's ``periods``; their durations
+    are drawn for all trials at once (derived durations computed from the periods they
+    follow). Every method works on whole arrays: a task's ``sample`` is a handful of
+    calls, never a loop over time steps. A period that starts and ends at the same step in
+    every trial (fixed durations so far, the common case) is written as a slice, several
+    times faster than a per-trial mask.
     """
 
     def __init__(
         self,
-        task: Task,
+        task: TrialTask,
         rng: np.random.Generator,
         n: int,
         steps: Mapping[str, np.ndarray] | None = None,
@@ -142,50 +192,76 @@ class TrialBuilder:
         self.task = task
         self.n = n
         given = dict(steps or {})
+        timing = task.timing
         self.steps: dict[str, np.ndarray] = {}
+        self.ms: dict[str, np.ndarray] = {}  # drawn durations in ms, floored to dt
         self.periods: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._fixed: dict[str, slice] = {}  # periods at the same steps in every trial
         end = np.zeros(n, dtype=np.int32)
         fixed_end: int | None = 0
-        for name, duration in task.timing.items():
-            drawn = given.pop(name) if name in given else duration.steps(rng, n, task.dt)
+        for name in task.periods:
+            duration = timing[name]
+            if name in given:
+                drawn = np.asarray(given.pop(name), dtype=np.int32)
+                ms = drawn * task.dt
+            elif isinstance(duration, Derived):
+                ms = duration.derive(sum(self.ms[p] for p in duration.of))
+                drawn = to_steps(ms, task.dt)
+            else:
+                drawn = duration.steps(rng, n, task.dt)
+                ms = drawn * task.dt
             self.steps[name] = np.asarray(drawn, dtype=np.int32)
+            self.ms[name] = np.asarray(ms, dtype=np.float64)
             start, end = end, end + self.steps[name]
             self.periods[name] = (start, end)
-            constant = name not in steps if steps else True
-            if fixed_end is not None and constant and isinstance(duration, Constant):
+            if fixed_end is not None and name not in (steps or {}) and isinstance(duration, Constant):
                 width = int(self.steps[name][0]) if n else 0
                 self._fixed[name] = slice(fixed_end, fixed_end + width)
                 fixed_end += width
             else:
                 fixed_end = None
         if given:
-            raise UnknownNameError("period", next(iter(given)), task.timing)
+            raise UnknownNameError("period", next(iter(given)), task.periods)
         self.length = end
         horizon = int(end.max()) if n else 0
         self._time = np.arange(horizon, dtype=np.int32)
         self._masks: dict[tuple[str, str], np.ndarray] = {}
         self.obs = np.zeros((n, horizon, task.obs_channels.size), dtype=np.float32)
-        self.target = np.zeros((n, horizon), dtype=np.int32)
+        self.target = np.zeros((n, horizon, *task.target_shape), dtype=task.target_dtype)
+        self.resume: np.ndarray | None = None  # set to override the rule's (branches)
+        self.payoff: np.ndarray | None = None
+        self.credit: np.ndarray | None = None
 
     @classmethod
-    def around(cls, task: Task, batch: TrialBatch) -> TrialBuilder:
+    def around(cls, task: TrialTask, batch: TrialBatch) -> TrialBuilder:
         """A builder over trials already built (their arrays are shared, not copied): for
         modifiers that change a batch and annotate it again with their rule."""
         self = cls.__new__(cls)
         self.task, self.n = task, batch.n
         self.periods = dict(batch.periods)
         self.steps = {name: end - start for name, (start, end) in self.periods.items()}
+        self.ms = {name: steps * task.dt for name, steps in self.steps.items()}
         self._fixed = {}
         self.length = batch.length
         self._time = np.arange(batch.max_length, dtype=np.int32)
         self._masks = {}
         self.obs, self.target = batch.obs, batch.target
+        self.resume, self.payoff, self.credit = None, batch.payoff, batch.credit
         return self
 
     @property
     def max_length(self) -> int:
         return len(self._time)
+
+    def mask(self, *periods: str) -> np.ndarray:
+        """Boolean ``[n, T]``: the steps of ``periods``."""
+        out = np.zeros((self.n, self.max_length), dtype=bool)
+        for where in self._where(periods):
+            if isinstance(where, slice):
+                out[:, where] = True
+            else:
+                out |= where
+        return out
 
     def paint(self, array: np.ndarray, value: Any, *periods: str) -> None:
         """Write ``value`` (broadcast per trial: shape ``[n, ...]`` or scalar) into
@@ -200,10 +276,11 @@ class TrialBuilder:
                     np.copyto(unit_array, unit_value, where=where)
 
     def any_nonzero(self, array: np.ndarray, *periods: str) -> np.ndarray:
-        """Per trial: is ``array[n, T]`` non-zero anywhere in ``periods``?"""
+        """Per trial: is ``array[n, T, ...]`` non-zero anywhere in ``periods``?"""
         out = np.zeros(self.n, dtype=bool)
+        flat = array.reshape(self.n, self.max_length, -1).any(axis=2)
         for where in self._where(periods):
-            out |= array[:, where].any(axis=1) if isinstance(where, slice) else (array * where).any(axis=1)
+            out |= flat[:, where].any(axis=1) if isinstance(where, slice) else (flat & where).any(axis=1)
         return out
 
     def set(self, channel: str, value: Any, *periods: str) -> None:
@@ -215,10 +292,19 @@ class TrialBuilder:
         view = self.obs[..., self.task.obs_channels[channel]]
         self.paint(view, self._per_trial(value, view.shape[-1]), *(periods or tuple(self.periods)))
 
-    def add_noise(self, rng: np.random.Generator, channel: str, *periods: str) -> None:
-        """Add the task's Gaussian input noise (``task.noise_std``) to ``channel``
-        during ``periods``, clipped at ``NOISE_CLIP`` standard deviations."""
-        sigma = np.float32(self.task.noise_std)
+    def set_span(self, channel: str, value: Any, start: np.ndarray, stop: np.ndarray) -> None:
+        """Set ``channel`` to ``value`` from step ``start`` to ``stop`` (per trial,
+        exclusive): cues that do not coincide with a period."""
+        view = self.obs[..., self.task.obs_channels[channel]]
+        where = (self._time >= np.asarray(start)[:, None]) & (self._time < np.asarray(stop)[:, None])
+        values = self._per_trial(value, view.shape[-1])
+        for unit in range(view.shape[-1]):
+            np.copyto(view[..., unit], values[:, unit : unit + 1], where=where)
+
+    def add_noise(self, rng: np.random.Generator, channel: str, *periods: str, std: float | None = None) -> None:
+        """Add Gaussian input noise (``task.noise_std`` unless ``std`` is given) to
+        ``channel`` during ``periods``, clipped at ``NOISE_CLIP`` standard deviations."""
+        sigma = np.float32(self.task.noise_std if std is None else std)
         if sigma == 0:
             return
         view = self.obs[..., self.task.obs_channels[channel]]
@@ -234,8 +320,22 @@ class TrialBuilder:
                 _add_by_unit(view, noise)
 
     def answer(self, action: Any, *periods: str) -> None:
-        """Make ``action`` (scalar or per-trial ``[n]``) the ground truth in ``periods``."""
-        self.paint(self.target, np.broadcast_to(np.asarray(action, dtype=np.int32), (self.n,)), *periods)
+        """Make ``action`` (scalar or per-trial ``[n]``; ``[n, k]`` values for continuous
+        actions) the target in ``periods``."""
+        shape = (self.n, *self.task.target_shape)
+        self.paint(self.target, np.broadcast_to(np.asarray(action, dtype=self.target.dtype), shape), *periods)
+
+    def payoffs(self) -> np.ndarray:
+        """The per-step, per-action reward array (created zero on first use)."""
+        if self.payoff is None:
+            self.payoff = np.zeros((self.n, self.max_length, self.task.n_actions), dtype=np.float32)
+        return self.payoff
+
+    def credits(self) -> np.ndarray:
+        """The per-step, per-action credit array (created on first use: 1 for the target)."""
+        if self.credit is None:
+            self.credit = np.zeros((self.n, self.max_length, self.task.n_actions), dtype=np.float32)
+        return self.credit
 
     def build(self, **conditions: Any) -> TrialBatch:
         phase, resume = self.task.rule.phases(self)
@@ -246,7 +346,9 @@ class TrialBuilder:
             phase=phase,
             periods=self.periods,
             conditions={k: np.asarray(v) for k, v in conditions.items()},
-            resume=resume,
+            resume=self.resume if self.resume is not None else resume,
+            payoff=self.payoff,
+            credit=self.credit,
         )
 
     def _where(self, periods: tuple[str, ...]) -> list[slice | np.ndarray]:

@@ -1,5 +1,6 @@
-"""Tasks on one clock: several tasks side by side (PettingZoo), or as one flat env."""
+"""Several agents on one clock, as PettingZoo parallel environments: games (one engine,
+a seat per player) and tasks side by side (``combine``: an engine per task)."""
 
-from neurobench.multi.combine import CombinedTasks, FlatCombined, combine
+from neurobench.multi.views import Combined, FlatCombined, ParallelView, combine, parallel_env
 
-__all__ = ["CombinedTasks", "FlatCombined", "combine"]
+__all__ = ["Combined", "FlatCombined", "ParallelView", "combine", "parallel_env"]

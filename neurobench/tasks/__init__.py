@@ -1,5 +1,2 @@
-"""Task families. Importing this package registers every task and game."""
-
-from neurobench.tasks import games, perceptual, working_memory
-
-__all__ = ["games", "perceptual", "working_memory"]
+"""Task families, one module each. Importing a module registers nothing: the catalog
+(``neurobench.catalog``) registers what each declares in its ``SPECS``."""

@@ -1,361 +1,472 @@
-"""Genuinely multi-agent tasks: two players, trials on a clock, PettingZoo parallel API.
+"""Games: two players, trials on a clock, stepped for all environments at once.
 
-Every game runs trials like the other tasks: a fixation period (``fixation`` input on),
-then a choice window (``go`` input on) in which each player's first non-fixation action
-is its choice. When both have chosen, or the window ends, the trial is resolved and
-paid; the next trial starts. Each player also sees the last trial: its own choice, the
-other's choice (one-hot) and its payoff, the feedback the animals got in the papers.
+A game is a closed-loop task for two players (``players = 2``): actions ``[n, 2]``,
+observations and rewards with a player axis. PettingZoo's parallel API is a view of it
+(``neurobench.multi``); ``Versus`` (``neurobench.tasks.opponents``) makes it a one-player
+task against a reference opponent, which every single-agent consumer runs.
 
-``neurobench.tasks.opponents.vs(game, opponent)`` turns a game into a single-agent
-Gymnasium env against one of the reference opponents the papers used (e.g. the
-algorithm-1/algorithm-2 opponents of matching pennies), so any RL agent can train on it.
+Each trial is a fixation period (``fixation`` input on), then a choice window (``go`` on)
+in which each player's first non-fixation action is its choice; the trial is resolved and
+paid when both have chosen or the window closes. A player that does not choose *misses*:
+the trial is void (both get ``miss_reward``) and is left out of what opponents learn
+from. Each player also sees the last trial: its own choice, the other's (one-hot) and its
+payoff, the feedback the animals got in the papers.
 """
 
 from __future__ import annotations
 
-import functools
-import inspect
-from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from abc import abstractmethod
+from dataclasses import dataclass
+from functools import cached_property
+from typing import ClassVar
 
 import gymnasium as gym
 import numpy as np
-from pettingzoo import ParallelEnv
 
 from neurobench.core.channels import Channels
-from neurobench.core.checks import check_int, check_number
-from neurobench.core.errors import InvalidActionError, InvalidParameterError, UnknownNameError
-from neurobench.core.registry import register_game
-from neurobench.core.task import Paper
+from neurobench.core.checks import check_number, check_values
+from neurobench.core.errors import InvalidParameterError
+from neurobench.core.rules import Outcome
+from neurobench.core.step import Now, State, StepOutcome, StepTask
+from neurobench.core.registry import TaskSpec
+from neurobench.core.task import Level, Paper
 from neurobench.core.timing import to_steps
+from neurobench.core.trials import NOISE_CLIP
 
-PLAYERS = ("player_0", "player_1")
+FAMILY = "multiagent"
 MISS = -1  # no choice in the window
 
 
-@dataclass
-class History:
-    """Past trials of one game, as the reference opponents read them."""
+@dataclass(frozen=True, kw_only=True, eq=False)
+class ChoiceGame(StepTask):
+    """Two players choose once per trial among ``n_choices`` options (see the module)."""
 
-    choices: list[tuple[int, int]] = field(default_factory=list)  # (player_0, player_1)
-    payoffs: list[tuple[float, float]] = field(default_factory=list)
+    dt: float = 100.0
+    fixation: float = 500.0
+    choice: float = 500.0
+    miss_reward: float = 0.0
 
-
-class Game(ParallelEnv, ABC):
-    """Two players, ``n_choices`` options, trials of fixation then choice."""
-
-    metadata: dict[str, Any] = {"render_modes": [], "is_parallelizable": True}  # noqa: RUF012
-    paper: ClassVar[Paper]
     n_choices: ClassVar[int] = 2
+    choice_names: ClassVar[tuple[str, ...]] = ("choice0", "choice1")
 
-    def __init__(
-        self,
-        dt: float = 100.0,
-        fixation: float = 500.0,
-        choice: float = 500.0,
-        trials_per_episode: int = 100,
-        miss_reward: float = 0.0,
-    ) -> None:
-        check_number("dt", dt, minimum=1e-9)
-        self.fixation_steps = int(to_steps(fixation, dt))
-        self.choice_steps = int(to_steps(choice, dt))
+    def __post_init__(self) -> None:
+        check_number("dt", self.dt, minimum=1e-9)
+        check_number("fixation", self.fixation, minimum=0)
+        check_number("choice", self.choice, minimum=0)
+        check_number("miss_reward", self.miss_reward)
         if self.choice_steps < 1:
-            raise InvalidParameterError(f"the choice window ({choice:g} ms) must last at least one step of dt={dt:g}")
-        check_int("trials_per_episode", trials_per_episode, minimum=1)
-        self.dt, self.trials_per_episode, self.miss_reward = dt, trials_per_episode, miss_reward
-        self.possible_agents = list(PLAYERS)
-        self.agents: list[str] = []
-        extra = self.extra_inputs()
-        self.channels = Channels(fixation=1, go=1, **extra, own=self.n_choices, other=self.n_choices, payoff=1)
-        self._space = gym.spaces.Box(*self.input_bounds(), dtype=np.float32)
+            raise InvalidParameterError(
+                f"the choice window of {self.name} ({self.choice:g} ms) must last at least one step of dt={self.dt:g}"
+            )
+        self.validate()
+
+    def validate(self) -> None:  # noqa: B027 (optional hook)
+        """Game-specific parameter checks."""
 
     # -- what games define -----------------------------------------------------------
     @abstractmethod
-    def payoffs(self, choice_0: int, choice_1: int) -> tuple[float, float]:
-        """Rewards of both players for their choices (indices from 0)."""
+    def payoffs(self, choices: np.ndarray, state: State, rows: np.ndarray) -> np.ndarray:
+        """Rewards ``[m, 2]`` of both players for valid ``choices`` ``[m, 2]`` (from 0)."""
 
     @abstractmethod
-    def best_response(self, me: int, their_choice: int) -> int:
-        """The choice that meets the game's success criterion for player ``me`` when the
-        other player chooses ``their_choice`` (what the oracle answers)."""
+    def succeeded(self, choices: np.ndarray, payoffs: np.ndarray) -> np.ndarray:
+        """Whether a resolved trial counts as a success for each player ``[m, 2]``."""
 
     @abstractmethod
-    def succeeded(self, me: int, choices: tuple[int, int], payoffs: tuple[float, float]) -> bool:
-        """Whether a resolved trial counts as a success for player ``me``."""
+    def best_response(self, other: np.ndarray, player: int) -> np.ndarray:
+        """The choice meeting ``player``'s success criterion against ``other``'s choice."""
+
+    # -- layout ------------------------------------------------------------------------
+    @property
+    def players(self) -> int:
+        return 2
+
+    @cached_property
+    def fixation_steps(self) -> int:
+        return int(to_steps(self.fixation, self.dt))
+
+    @cached_property
+    def choice_steps(self) -> int:
+        return int(to_steps(self.choice, self.dt))
+
+    @property
+    def period_names(self) -> tuple[str, ...]:
+        return ("fixation", "choice")
 
     def extra_inputs(self) -> dict[str, int]:
         """Inputs besides fixation, go and feedback (e.g. a stimulus)."""
         return {}
 
-    def new_trial(self) -> None:
-        """Draw this trial's hidden variables (e.g. a stimulus) with ``self.np_random``."""
+    @cached_property
+    def obs_channels(self) -> Channels:
+        k = self.n_choices
+        return Channels(fixation=1, go=1, **self.extra_inputs(), own=k, other=k, payoff=1)
 
-    def stimulus(self, player: int) -> np.ndarray:
-        """The extra inputs ``player`` sees at the current step."""
-        return np.zeros(0, np.float32)
+    @cached_property
+    def action_channels(self) -> Channels:
+        return Channels(fixation=1, **dict.fromkeys(self.choice_names, 1))
 
     def payoff_range(self) -> tuple[float, float]:
-        """Smallest and largest payoff (the bounds of the payoff input)."""
-        rewards = [p for c0 in range(self.n_choices) for c1 in range(self.n_choices) for p in self.payoffs(c0, c1)]
-        return min(rewards), max(rewards)
+        grid = np.array([(a, b) for a in range(self.n_choices) for b in range(self.n_choices)])
+        values = self.payoffs(grid, {}, np.zeros(len(grid), dtype=np.int64))
+        return float(min(values.min(), self.miss_reward, 0.0)), float(max(values.max(), self.miss_reward))
 
-    def input_bounds(self) -> tuple[np.ndarray, np.ndarray]:
-        low = np.zeros(self.channels.size, np.float32)
-        high = np.ones(self.channels.size, np.float32)
-        worst, best = self.payoff_range()
-        low[self.channels["payoff"]] = min(worst, self.miss_reward, 0.0)
-        high[self.channels["payoff"]] = max(best, self.miss_reward)
-        return low, high
+    @cached_property
+    def observation_space(self) -> gym.spaces.Box:
+        low = np.zeros(self.obs_channels.size, np.float32)
+        high = np.ones(self.obs_channels.size, np.float32)
+        low[self.obs_channels["payoff"]], high[self.obs_channels["payoff"]] = self.payoff_range()
+        return gym.spaces.Box(low, high, dtype=np.float32)
 
-    # -- PettingZoo API --------------------------------------------------------------
-    @functools.cache  # noqa: B019 (the same space object on every call)
-    def observation_space(self, agent: str) -> gym.spaces.Box:
-        return self._space
-
-    @functools.cache  # noqa: B019
-    def action_space(self, agent: str) -> gym.spaces.Discrete:
+    @cached_property
+    def action_space(self) -> gym.spaces.Discrete:
         return gym.spaces.Discrete(self.n_choices + 1)  # 0: fixate, 1..: choices
 
-    def reset(self, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[dict, dict]:
-        if seed is not None or not hasattr(self, "np_random"):  # unseeded: continue the stream (Gymnasium's rule)
-            self.np_random, _ = gym.utils.seeding.np_random(seed)
-        self.agents = list(self.possible_agents)
-        self.history = History()
-        self._trial = -1
-        self._last = (np.zeros(2, int) - 1, np.zeros(2))
-        self._begin()
-        return self._observations(), {a: {"window": False} for a in self.agents}
+    # -- the step ------------------------------------------------------------------------
+    def init(self, n: int, nature: np.random.Generator) -> State:
+        return {
+            "t": np.zeros(n, dtype=np.int64),
+            "choice": np.full((n, 2), MISS, dtype=np.int64),
+            "last_choice": np.full((n, 2), MISS, dtype=np.int64),
+            "last_payoff": np.zeros((n, 2)),
+        }
 
-    def step(self, actions: dict[str, Any]) -> tuple[dict, dict, dict, dict, dict]:
-        missing = [a for a in self.agents if a not in actions]
-        if missing:
-            raise InvalidActionError(f"no action for players {missing}; both act at every step")
-        moves = np.array([_checked(actions[a], self.n_choices, a) for a in self.agents])
-        rewards = np.zeros(2)
-        in_window = self._t >= self.fixation_steps
-        if in_window:
-            first = (self._choice == MISS) & (moves > 0)
-            self._choice[first] = moves[first] - 1
-        self._t += 1
-        infos: dict[str, dict[str, Any]] = {a: {"new_trial": False} for a in self.agents}
-        if in_window and (np.all(self._choice != MISS) or self._t >= self.fixation_steps + self.choice_steps):
-            rewards = self._resolve(infos)
-        truncated = self._trial >= self.trials_per_episode
-        for agent in self.agents:
-            infos[agent]["window"] = self._t >= self.fixation_steps
-        observations = self._observations()
-        result = (
-            observations,
-            {a: float(r) for a, r in zip(self.agents, rewards, strict=True)},
-            dict.fromkeys(self.agents, False),
-            dict.fromkeys(self.agents, truncated),
-            infos,
-        )
-        if truncated:
-            self.agents = []
-        return result
+    def begin(self, state: State, envs: np.ndarray, nature: np.random.Generator, play: np.random.Generator) -> State:
+        state["t"][envs] = 0
+        state["choice"][envs] = MISS
+        return state
 
-    # -- internals -------------------------------------------------------------------
-    def _begin(self) -> None:
-        self._trial += 1
-        self._t = 0
-        self._choice = np.full(2, MISS)
-        self.new_trial()
+    def step(
+        self, state: State, actions: np.ndarray, nature: np.random.Generator, play: np.random.Generator
+    ) -> tuple[State, StepOutcome]:
+        t, choice = state["t"], state["choice"]
+        in_window = t >= self.fixation_steps
+        first = in_window[:, None] & (choice == MISS) & (actions > 0)
+        choice = np.where(first, actions - 1, choice)
+        t = t + 1
+        resolve = in_window & ((choice != MISS).all(axis=1) | (t >= self.fixation_steps + self.choice_steps))
+        reward = np.zeros((len(t), 2))
+        outcome = np.zeros((len(t), 2), dtype=np.int8)
+        rows = np.flatnonzero(resolve)
+        if len(rows):
+            chosen = choice[rows]
+            valid = (chosen != MISS).all(axis=1)
+            pay = np.full((len(rows), 2), self.miss_reward)
+            if valid.any():
+                pay[valid] = self.payoffs(chosen[valid], state, rows[valid])
+            won = np.zeros((len(rows), 2), dtype=bool)
+            if valid.any():
+                won[valid] = self.succeeded(chosen[valid], pay[valid])
+            code = np.where(won, Outcome.CORRECT, Outcome.FAIL)
+            code = np.where((chosen == MISS) | ~valid[:, None], Outcome.MISS, code)
+            reward[rows], outcome[rows] = pay, code
+            state["last_choice"][rows] = np.where(valid[:, None], chosen, MISS)
+            state["last_payoff"][rows] = pay
+        state["t"], state["choice"] = t, choice
+        trials = {
+            "outcome": outcome,
+            "score": (outcome == Outcome.CORRECT).astype(np.float64),
+            "reward": reward.copy(),
+            "response": np.where(choice == MISS, -1, choice + 1),
+            **self.conditions(state),
+        }
+        return state, StepOutcome(reward, resolve, trials)
 
-    def _resolve(self, infos: dict[str, dict[str, Any]]) -> np.ndarray:
-        choice = self._choice.copy()
-        if np.any(choice == MISS):
-            payoff = np.full(2, self.miss_reward)
-        else:
-            payoff = np.array(self.payoffs(int(choice[0]), int(choice[1])))
-        self.history.choices.append((int(choice[0]), int(choice[1])))
-        self.history.payoffs.append((float(payoff[0]), float(payoff[1])))
-        for i, agent in enumerate(self.agents):
-            infos[agent].update(
-                new_trial=True,
-                trial={
-                    "index": self._trial,
-                    "choice": int(choice[i]),
-                    "other_choice": int(choice[1 - i]),
-                    "payoff": float(payoff[i]),
-                    **self.trial_conditions(),
-                },
-            )
-        self._last = (choice, payoff)
-        self._begin()
-        return payoff
-
-    def trial_conditions(self) -> dict[str, Any]:
-        """Hidden variables of the trial just resolved (for the records)."""
+    def conditions(self, state: State) -> dict[str, np.ndarray]:
+        """Hidden variables of each environment's current trial (for the records)."""
         return {}
 
-    def _observations(self) -> dict[str, np.ndarray]:
-        go = self._t >= self.fixation_steps
-        choice, payoff = self._last
-        out = {}
-        for i, agent in enumerate(self.possible_agents):
-            obs = np.zeros(self.channels.size, np.float32)
-            obs[self.channels["fixation"]] = not go
-            obs[self.channels["go"]] = go
-            extra = self.stimulus(i)
-            if extra.size:
-                obs[self.channels[next(iter(self.extra_inputs()))]] = extra
-            if choice[i] != MISS:
-                obs[self.channels["own"].start + choice[i]] = 1
-            if choice[1 - i] != MISS:
-                obs[self.channels["other"].start + choice[1 - i]] = 1
-            obs[self.channels["payoff"]] = payoff[i]
-            out[agent] = np.clip(obs, self._space.low, self._space.high)
-        return {a: out[a] for a in self.agents}
+    def observe(self, state: State) -> tuple[np.ndarray, Now]:
+        t = state["t"]
+        n = len(t)
+        c = self.obs_channels
+        go = t >= self.fixation_steps
+        obs = np.zeros((n, 2, c.size), dtype=np.float32)
+        obs[:, :, c["fixation"].start] = ~go[:, None]
+        obs[:, :, c["go"].start] = go[:, None]
+        last = state["last_choice"]
+        envs = np.arange(n)
+        for player in (0, 1):
+            for name, who in (("own", player), ("other", 1 - player)):
+                made = last[:, who] != MISS
+                obs[envs[made], player, c[name].start + last[made, who]] = 1.0
+        obs[:, :, c["payoff"].start] = state["last_payoff"]
+        self.paint_extra(state, obs)
+        closing = t == self.fixation_steps + self.choice_steps - 1
+        window = np.where(go, np.where(closing, 2, 1), 0).astype(np.int8)
+        target = np.zeros((n, 2), dtype=np.int64)
+        for player in (0, 1):
+            other = state["choice"][:, 1 - player]
+            known = go & (other != MISS)
+            target[known, player] = self.best_response(other[known], player) + 1
+        return obs, Now(target, np.repeat(window[:, None], 2, axis=1), t.copy(), go.astype(np.int16))
+
+    def paint_extra(self, state: State, obs: np.ndarray) -> None:  # noqa: B027 (games with a stimulus)
+        """Write the extra inputs into ``obs`` ``[n, 2, D]``."""
+
+    def _chance(self) -> Level:
+        raise InvalidParameterError(f"{self.name} is played by two agents: score it against an opponent (Versus)")
+
+    def _ceiling(self) -> Level:
+        raise InvalidParameterError(f"{self.name} is played by two agents: score it against an opponent (Versus)")
 
 
-def _checked(action: Any, n_choices: int, agent: str) -> int:
-    try:
-        a = int(np.asarray(action).item())
-    except (TypeError, ValueError):
-        a = -1
-    if not 0 <= a <= n_choices or np.asarray(action).dtype.kind == "f":
-        raise InvalidActionError(
-            f"action {action!r} of {agent} is not in Discrete({n_choices + 1}): 0 fixates, 1..{n_choices} choose"
-        )
-    return a
+@dataclass(frozen=True, kw_only=True, eq=False)
+class MatchingPennies(ChoiceGame):
+    """Repeated matching pennies (Barraclough, Conroy & Lee 2004): ``player_0`` (the
+    monkey's seat) wins a reward of 1 when both choose the same target, ``player_1`` (the
+    computer's) when they differ. The equilibrium is to choose at random; the paper's
+    computer opponents punish any predictability (``neurobench.tasks.opponents``)."""
+
+    choice_names: ClassVar[tuple[str, ...]] = ("left", "right")
+
+    def payoffs(self, choices: np.ndarray, state: State, rows: np.ndarray) -> np.ndarray:
+        same = (choices[:, 0] == choices[:, 1]).astype(np.float64)
+        return np.stack([same, 1 - same], axis=1)
+
+    def succeeded(self, choices: np.ndarray, payoffs: np.ndarray) -> np.ndarray:
+        return payoffs > 0
+
+    def best_response(self, other: np.ndarray, player: int) -> np.ndarray:
+        return other if player == 0 else 1 - other
 
 
-class MatchingPennies(Game):
-    """Repeated matching pennies (Barraclough, Conroy & Lee 2004): ``player_0`` wins
-    (reward 1) when both choose the same target, ``player_1`` when they differ. The
-    equilibrium is to choose at random; the paper's computer opponents punish any
-    predictability (see ``opponents``)."""
+@dataclass(frozen=True, kw_only=True, eq=False)
+class PrisonersDilemma(ChoiceGame):
+    """The iterated prisoner's dilemma of Haroush & Williams (2015): two monkeys each
+    choose to cooperate (choice 0) or defect (choice 1), then see both choices and hear
+    the other's juice. Payoffs are the paper's juice drops: both cooperate 4 each, both
+    defect 2 each, a defector facing a cooperator 6 and the cooperator 1 (T > R > P > S and
+    2R > T + S). Success is mutual cooperation, the outcome the paper studied."""
 
-    paper = Paper(
-        "Barraclough, Conroy & Lee (2004)",
-        "Prefrontal cortex and decision making in a mixed-strategy game",
-        "https://www.nature.com/articles/nn1209",
-    )
+    choice_names: ClassVar[tuple[str, ...]] = ("cooperate", "defect")
+    DROPS: ClassVar[np.ndarray] = np.array([[[4.0, 4.0], [1.0, 6.0]], [[6.0, 1.0], [2.0, 2.0]]])
 
-    def payoffs(self, choice_0: int, choice_1: int) -> tuple[float, float]:
-        same = float(choice_0 == choice_1)
-        return same, 1.0 - same
+    def payoffs(self, choices: np.ndarray, state: State, rows: np.ndarray) -> np.ndarray:
+        return self.DROPS[choices[:, 0], choices[:, 1]]
 
-    def best_response(self, me: int, their_choice: int) -> int:
-        return their_choice if me == 0 else 1 - their_choice
+    def succeeded(self, choices: np.ndarray, payoffs: np.ndarray) -> np.ndarray:
+        mutual = (choices == 0).all(axis=1)
+        return np.repeat(mutual[:, None], 2, axis=1)
 
-    def succeeded(self, me: int, choices: tuple[int, int], payoffs: tuple[float, float]) -> bool:
-        return payoffs[me] > 0  # won the trial
-
-
-class PrisonersDilemma(Game):
-    """The iterated prisoner's dilemma (Haroush & Williams 2015): choice 0 cooperates,
-    choice 1 defects. Payoffs, for (you, other): both cooperate 3/5, both defect 1/5, you
-    defect on a cooperator 5/5 and the cooperator 0 — the standard T > R > P > S values,
-    scaled to [0, 1] (the monkeys' juice amounts kept the same ordering)."""
-
-    paper = Paper(
-        "Haroush & Williams (2015)",
-        "Neuronal prediction of opponent's behavior during cooperative social interchange in primates",
-        "https://www.cell.com/cell/fulltext/S0092-8674(15)00108-4",
-    )
-    TABLE: ClassVar = {(0, 0): (0.6, 0.6), (0, 1): (0.0, 1.0), (1, 0): (1.0, 0.0), (1, 1): (0.2, 0.2)}
-
-    def payoffs(self, choice_0: int, choice_1: int) -> tuple[float, float]:
-        return self.TABLE[choice_0, choice_1]
-
-    def best_response(self, me: int, their_choice: int) -> int:
-        return 0  # success is mutual cooperation: cooperate
-
-    def succeeded(self, me: int, choices: tuple[int, int], payoffs: tuple[float, float]) -> bool:
-        return choices == (0, 0)
+    def best_response(self, other: np.ndarray, player: int) -> np.ndarray:
+        return np.zeros_like(other)  # success is mutual cooperation: cooperate
 
 
-class JointPerceptualDecision(Game):
-    """Two observers see one motion stimulus through independent noise and are both
-    rewarded when both report its direction correctly (after Bahrami et al. 2010: a
-    dyad's joint decision can beat its better member when both share what they saw).
+@dataclass(frozen=True, kw_only=True, eq=False)
+class JointPerceptualDecision(ChoiceGame):
+    """Two observers decide together about one stimulus (Bahrami et al. 2010).
 
-    The stimulus is shown during the fixation period (``stimulus`` inputs, as in
-    PerceptualDecisionMaking: ``0.5 +- coh/200`` plus noise of std ``sigma/sqrt(dt)``).
+    Both see the same motion stimulus, each through its own noise (``stimulus`` inputs as
+    in PerceptualDecisionMaking: ``0.5 +- coh/200`` plus noise of std ``sigma/sqrt(dt)``),
+    during the fixation period. In a first window each reports its own decision with a
+    confidence (actions ``left-low``, ``left-high``, ``right-low``, ``right-high``); both
+    reports are then shown to both (``report`` inputs: the partner's, one-hot) during
+    ``reveal``, and in a second window each gives the dyad's answer (left or right; the
+    confidence part of the action is ignored there). The joint decision is the answer
+    both give; when they disagree it is the answer of the more confident report (a coin
+    flip when equally confident). Both are paid 1 when the joint decision is right.
+
+    This is the paper's setting with communication reduced to what an agent can send: a
+    choice and a binary confidence. Chance is the accuracy of the partner alone (an agent
+    that ignores the stimulus and defers to its partner reaches it); the ceiling bound is
+    the optimal pooling of both observers' evidence, as if all of it were shared.
     """
 
-    paper = Paper(
-        "Bahrami et al. (2010)",
-        "Optimally interacting minds",
-        "https://www.science.org/doi/10.1126/science.1185718",
-    )
+    cohs: tuple[float, ...] = (0.0, 3.2, 6.4, 12.8, 25.6, 51.2)
+    sigma: float = 1.0
+    fixation: float = 1000.0
+    reveal: float = 300.0
 
-    def __init__(
-        self,
-        cohs: tuple[float, ...] = (0.0, 6.4, 12.8, 25.6, 51.2),
-        sigma: float = 1.0,
-        fixation: float = 1000.0,
-        **kwargs: Any,
-    ) -> None:
-        self.cohs, self.sigma = np.asarray(cohs, float), sigma
-        check_number("sigma", sigma, minimum=0)
-        super().__init__(fixation=fixation, **kwargs)
-        self.noise = sigma / np.sqrt(self.dt)
+    choice_names: ClassVar[tuple[str, ...]] = ("left_low", "left_high", "right_low", "right_high")
+    n_choices: ClassVar[int] = 4
 
-    def extra_inputs(self) -> dict[str, int]:
-        return {"stimulus": 2}
+    def validate(self) -> None:
+        check_values("cohs", self.cohs, minimum=0)
+        check_number("sigma", self.sigma, minimum=0)
+        check_number("reveal", self.reveal, minimum=0)
 
-    def input_bounds(self) -> tuple[np.ndarray, np.ndarray]:
-        low, high = super().input_bounds()
-        swing = self.cohs.max() / 200 + 10 * self.sigma / np.sqrt(self.dt)
-        low[self.channels["stimulus"]], high[self.channels["stimulus"]] = 0.5 - swing, 0.5 + swing
-        return low, high
+    @property
+    def period_names(self) -> tuple[str, ...]:
+        return ("stimulus", "report", "reveal", "joint")
 
-    def payoffs(self, choice_0: int, choice_1: int) -> tuple[float, float]:
-        both = float(choice_0 == self.ground_truth and choice_1 == self.ground_truth)
-        return both, both
+    @cached_property
+    def reveal_steps(self) -> int:
+        return int(to_steps(self.reveal, self.dt))
+
+    @cached_property
+    def noise(self) -> float:
+        return self.sigma / float(np.sqrt(self.dt))
+
+    @cached_property
+    def obs_channels(self) -> Channels:
+        return Channels(fixation=1, go=1, stimulus=2, report=4, joint_go=1, own=2, other=2, payoff=1)
+
+    @cached_property
+    def observation_space(self) -> gym.spaces.Box:
+        c = self.obs_channels
+        low, high = np.zeros(c.size, np.float32), np.ones(c.size, np.float32)
+        swing = max(self.cohs) / 200 + NOISE_CLIP * self.noise
+        low[c["stimulus"]], high[c["stimulus"]] = 0.5 - swing, 0.5 + swing
+        return gym.spaces.Box(low, high, dtype=np.float32)
+
+    def payoffs(self, choices: np.ndarray, state: State, rows: np.ndarray) -> np.ndarray:
+        return np.repeat((choices[:, :1] == state["truth"][rows, None]).astype(np.float64), 2, axis=1)
 
     def payoff_range(self) -> tuple[float, float]:
         return 0.0, 1.0
 
-    def best_response(self, me: int, their_choice: int) -> int:
-        return self.ground_truth
+    def succeeded(self, choices: np.ndarray, payoffs: np.ndarray) -> np.ndarray:
+        return payoffs > 0
 
-    def succeeded(self, me: int, choices: tuple[int, int], payoffs: tuple[float, float]) -> bool:
-        return payoffs[me] > 0  # both reported the direction
+    def best_response(self, other: np.ndarray, player: int) -> np.ndarray:
+        raise NotImplementedError  # targets come from the truth (see observe)
 
-    def new_trial(self) -> None:
-        self.ground_truth = int(self.np_random.integers(2))
-        self.coh = float(self.cohs[self.np_random.integers(len(self.cohs))])
+    @property
+    def _window_start(self) -> int:
+        return self.fixation_steps
 
-    def trial_conditions(self) -> dict[str, Any]:
-        return {"ground_truth": self.ground_truth, "coh": self.coh}
+    @property
+    def _joint_start(self) -> int:
+        return self.fixation_steps + self.choice_steps + self.reveal_steps
 
-    def stimulus(self, player: int) -> np.ndarray:
-        if self._t >= self.fixation_steps:
-            return np.zeros(2, np.float32)
-        sign = np.where(np.arange(2) == self.ground_truth, 1.0, -1.0)
-        clean = 0.5 + sign * self.coh / 200
-        return (clean + self.noise * np.clip(self.np_random.standard_normal(2), -10, 10)).astype(np.float32)
+    @property
+    def _length(self) -> int:
+        return self._joint_start + self.choice_steps
+
+    def init(self, n: int, nature: np.random.Generator) -> State:
+        state = super().init(n, nature)
+        state.update(
+            truth=np.zeros(n, dtype=np.int64),
+            coh=np.zeros(n),
+            report=np.full((n, 2), MISS, dtype=np.int64),
+            noise=np.zeros((n, 2, self.fixation_steps, 2), dtype=np.float32),
+        )
+        return state
+
+    def begin(self, state: State, envs: np.ndarray, nature: np.random.Generator, play: np.random.Generator) -> State:
+        state = super().begin(state, envs, nature, play)
+        m = len(envs)
+        state["truth"][envs] = nature.integers(2, size=m)
+        state["coh"][envs] = np.asarray(self.cohs)[nature.integers(len(self.cohs), size=m)]
+        state["report"][envs] = MISS
+        draws = nature.standard_normal((m, 2, self.fixation_steps, 2), dtype=np.float32)
+        state["noise"][envs] = np.clip(draws, -NOISE_CLIP, NOISE_CLIP) * np.float32(self.noise)
+        return state
+
+    def step(
+        self, state: State, actions: np.ndarray, nature: np.random.Generator, play: np.random.Generator
+    ) -> tuple[State, StepOutcome]:
+        t = state["t"]
+        n = len(t)
+        reporting = (t >= self._window_start) & (t < self._window_start + self.choice_steps)
+        joint = t >= self._joint_start
+        report = np.where(reporting[:, None] & (state["report"] == MISS) & (actions > 0), actions - 1, state["report"])
+        answer = (actions - 1) // 2  # the choice part of an action: 0 left, 1 right
+        choice = np.where(joint[:, None] & (state["choice"] == MISS) & (actions > 0), answer, state["choice"])
+        t = t + 1
+        resolve = joint & ((choice != MISS).all(axis=1) | (t >= self._length))
+        reward = np.zeros((n, 2))
+        outcome = np.zeros((n, 2), dtype=np.int8)
+        rows = np.flatnonzero(resolve)
+        if len(rows):
+            chosen, reported = choice[rows], report[rows]
+            valid = (chosen != MISS).all(axis=1)
+            confidence = np.where(reported == MISS, -1, reported % 2)
+            coin = play.integers(2, size=len(rows))
+            leader = np.where(confidence[:, 0] > confidence[:, 1], 0, np.where(confidence[:, 1] > confidence[:, 0], 1, coin))
+            decision = np.where(chosen[:, 0] == chosen[:, 1], chosen[:, 0], chosen[np.arange(len(rows)), leader])
+            right = (decision == state["truth"][rows]).astype(np.float64)
+            pay = np.where(valid[:, None], right[:, None], self.miss_reward).repeat(2, axis=1)
+            code = np.where(pay > 0, Outcome.CORRECT, Outcome.FAIL)
+            code = np.where((chosen == MISS) | ~valid[:, None], Outcome.MISS, code)
+            reward[rows], outcome[rows] = pay, code
+            state["last_choice"][rows] = np.where(valid[:, None], decision[:, None], MISS).repeat(2, axis=1)
+            state["last_payoff"][rows] = pay
+        state["t"], state["choice"], state["report"] = t, choice, report
+        trials = {
+            "outcome": outcome,
+            "score": (outcome == Outcome.CORRECT).astype(np.float64),
+            "reward": reward.copy(),
+            "response": np.where(choice == MISS, -1, choice + 1),
+            "report": np.where(report == MISS, -1, report + 1),
+            "ground_truth": state["truth"].copy(),
+            "coh": state["coh"].copy(),
+        }
+        return state, StepOutcome(reward, resolve, trials)
+
+    def observe(self, state: State) -> tuple[np.ndarray, Now]:
+        t = state["t"]
+        n = len(t)
+        c = self.obs_channels
+        obs = np.zeros((n, 2, c.size), dtype=np.float32)
+        seeing = t < self.fixation_steps
+        reporting = (t >= self._window_start) & (t < self._window_start + self.choice_steps)
+        revealing = (t >= self._window_start + self.choice_steps) & (t < self._joint_start)
+        joint = t >= self._joint_start
+        obs[:, :, c["fixation"].start] = seeing[:, None]
+        obs[:, :, c["go"].start] = reporting[:, None]
+        obs[:, :, c["joint_go"].start] = joint[:, None]
+        sign = np.where(np.arange(2)[None, :] == state["truth"][:, None], 1.0, -1.0)
+        clean = (0.5 + sign * state["coh"][:, None] / 200).astype(np.float32)  # [n, 2 units]
+        envs = np.flatnonzero(seeing)
+        step = t[envs]
+        stimulus = clean[envs, None, :] + state["noise"][envs, :, step, :]
+        obs[envs, :, c["stimulus"].start : c["stimulus"].stop] = stimulus
+        shown = revealing | joint
+        for player in (0, 1):
+            partner = state["report"][:, 1 - player]
+            rows = np.flatnonzero(shown & (partner != MISS))
+            obs[rows, player, c["report"].start + partner[rows]] = 1.0
+        last = state["last_choice"]
+        made = last[:, 0] != MISS
+        obs[np.flatnonzero(made), :, c["own"].start + last[made, 0]] = 1.0
+        obs[np.flatnonzero(made), :, c["other"].start + last[made, 1]] = 1.0
+        obs[:, :, c["payoff"].start] = state["last_payoff"]
+        report_end = self._window_start + self.choice_steps - 1
+        window = np.where(
+            reporting, np.where(t == report_end, 2, 1), np.where(joint, np.where(t == self._length - 1, 2, 1), 0)
+        ).astype(np.int8)
+        truth_action = np.where(reporting, 2 * state["truth"] + 2, np.where(joint, 2 * state["truth"] + 1, 0))
+        period = np.select([seeing, reporting, revealing], [0, 1, 2], 3).astype(np.int16)
+        target = np.repeat(truth_action[:, None], 2, axis=1)
+        return obs, Now(target, np.repeat(window[:, None], 2, axis=1), t.copy(), period)
 
 
-GAMES: dict[str, type[Game]] = {g.__name__: g for g in (MatchingPennies, PrisonersDilemma, JointPerceptualDecision)}
-FAMILY = "multiagent"
-VERSION = 0  # of every game's Gymnasium id; bump when a game's behaviour changes
-for _name in GAMES:
-    register_game(_name, VERSION)
-
-
-def make_game(name: str, **params: Any) -> Game:
-    if name not in GAMES:
-        raise UnknownNameError("game", name, GAMES)
-    valid = game_parameters(GAMES[name])
-    for key in params:
-        if key not in valid:
-            raise UnknownNameError(f"parameter of {name}", key, valid)
-    return GAMES[name](**params)
-
-
-def game_parameters(cls: type[Game]) -> set[str]:
-    """Keyword parameters a game accepts: its own and, through ``**kwargs``, its bases'."""
-    names: set[str] = set()
-    for klass in cls.__mro__:
-        init = klass.__dict__.get("__init__")
-        if init is None or klass in (ParallelEnv, ABC, object):
-            continue
-        parameters = inspect.signature(init).parameters.values()
-        names |= {p.name for p in parameters if p.kind is p.POSITIONAL_OR_KEYWORD and p.name != "self"}
-    return names
+SPECS = [
+    TaskSpec(
+        "MatchingPennies",
+        1,
+        MatchingPennies,
+        {},
+        FAMILY,
+        ("multi-agent", "game", "mixed strategy"),
+        Paper(
+            "Barraclough, Conroy & Lee (2004)",
+            "Prefrontal cortex and decision making in a mixed-strategy game",
+            "https://www.nature.com/articles/nn1209",
+        ),
+    ),
+    TaskSpec(
+        "PrisonersDilemma",
+        1,
+        PrisonersDilemma,
+        {},
+        FAMILY,
+        ("multi-agent", "game", "cooperation"),
+        Paper(
+            "Haroush & Williams (2015)",
+            "Neuronal prediction of opponent's behavior during cooperative social interchange in primates",
+            "https://www.cell.com/cell/fulltext/S0092-8674(15)00123-3",
+        ),
+    ),
+    TaskSpec(
+        "JointPerceptualDecision",
+        1,
+        JointPerceptualDecision,
+        {},
+        FAMILY,
+        ("multi-agent", "game", "perceptual", "confidence", "cooperation"),
+        Paper("Bahrami et al. (2010)", "Optimally interacting minds", "https://www.science.org/doi/10.1126/science.1185718"),
+    ),
+]

@@ -16,16 +16,16 @@ import numpy as np
 from neurobench.core.channels import Channels
 from neurobench.core.checks import check_int, check_number, check_values
 from neurobench.core.errors import InvalidParameterError
-from neurobench.core.registry import register
-from neurobench.core.task import Ceiling, Paper, Task
+from neurobench.core.levels import uniform
+from neurobench.core.task import Level, Paper, TimedTask
 from neurobench.core.trials import TrialBatch
+from neurobench.tasks.versions import frozen_versions
 
 _EXACT = "exact: ideal observer's Gaussian evidence sum, averaged over conditions"
 
 
-@register
 @dataclass(frozen=True, kw_only=True, eq=False)
-class PerceptualDecisionMaking(Task):
+class PerceptualDecisionMaking(TimedTask):
     """Random-dot motion discrimination: report the direction of a noisy stimulus.
 
     ``dim_ring`` stimulus units tile a ring of directions and respond to the true one
@@ -33,12 +33,6 @@ class PerceptualDecisionMaking(Task):
     ``sigma / sqrt(dt)`` per step. The answer is given in the decision period.
     """
 
-    family: ClassVar[str] = "perceptual"
-    paper: ClassVar[Paper] = Paper(
-        "Britten et al. (1992)",
-        "The analysis of visual motion: a comparison of neuronal and psychophysical performance",
-        "https://www.jneurosci.org/content/12/12/4745",
-    )
     default_timing: ClassVar = {"fixation": 100, "stimulus": 2000, "delay": 0, "decision": 100}
 
     dim_ring: int = 2
@@ -76,7 +70,10 @@ class PerceptualDecisionMaking(Task):
         trials.set("stimulus", 0.5 + tuning * coh[:, None] / 200, "stimulus")
         trials.add_noise(rng, "stimulus", "stimulus")
         trials.answer(choice + 1, "decision")
-        return trials.build(ground_truth=choice, coh=coh)
+        return trials.build(ground_truth=choice, answer=choice + 1, coh=coh)
+
+    def _chance(self) -> Level:
+        return uniform(self.dim_ring)
 
     def evidence_weights(self) -> np.ndarray:
         """Matched filter. With cosine tuning and equal noise on every unit, the choice
@@ -86,7 +83,14 @@ class PerceptualDecisionMaking(Task):
         weights[self.obs_channels["stimulus"]] = self._tuning()
         return weights
 
-    def _ceiling(self) -> Ceiling:
+    def evidence_model(self, batch: TrialBatch) -> tuple[np.ndarray, np.ndarray] | None:
+        """Two choices: per trial, the mean and std of the summed input difference between
+        the true choice's unit and the other (the ideal observer's statistic)."""
+        if self.dim_ring != 2:
+            return None
+        return _difference_model(batch, self.noise_std)
+
+    def _ceiling(self) -> Level:
         """Ideal observer's success, averaged over coherences and stimulus durations.
 
         Two choices: the summed input difference over N steps has mean ``N*coh/100``
@@ -99,13 +103,16 @@ class PerceptualDecisionMaking(Task):
         steps = self.period_steps("stimulus")[None, :]
         coh = np.asarray(self.cohs)[:, None] / 100
         if self.dim_ring == 2:
-            return Ceiling(_two_choice_success(coh * steps, sigma_step * np.sqrt(2 * steps)), _EXACT)
+            return Level(_two_choice_success(coh * steps, sigma_step * np.sqrt(2 * steps)), _EXACT)
         if sigma_step == 0:
-            p = np.where(coh * steps > 0, 1.0, self.chance)
-            return Ceiling(float(p.mean()), "exact: noise-free stimulus")
-        return Ceiling(
-            self._ring_ceiling(sigma_step, steps[0], coh[:, 0]),
+            p = np.where(coh * steps > 0, 1.0, 1 / self.dim_ring)
+            return Level(float(p.mean()), "exact: noise-free stimulus")
+        value = self._ring_ceiling(sigma_step, steps[0], coh[:, 0])
+        return Level(
+            value,
             "Monte Carlo of the ideal observer's matched-filter scores, 200k seeded draws",
+            "estimate",
+            float(np.sqrt(value * (1 - value) / 200_000)),
         )
 
     def _tuning(self) -> np.ndarray:
@@ -124,21 +131,14 @@ class PerceptualDecisionMaking(Task):
         return float(np.mean((signal + noise).argmax(axis=1) == 0))
 
 
-@register
 @dataclass(frozen=True, kw_only=True, eq=False)
-class PerceptualDecisionMakingDelayResponse(Task):
+class PerceptualDecisionMakingDelayResponse(TimedTask):
     """Report which of two noisy inputs was larger, after a variable delay.
 
     The stimulus is shown with the fixation input on; the delay that follows is drawn
     from a set of durations, so the choice must be held in memory until the decision.
     """
 
-    family: ClassVar[str] = "perceptual"
-    paper: ClassVar[Paper] = Paper(
-        "Inagaki et al. (2019)",
-        "Discrete attractor dynamics underlies persistent activity in the frontal cortex",
-        "https://www.nature.com/articles/s41586-019-0919-7",
-    )
     default_timing: ClassVar = {
         "fixation": 0,
         "stimulus": 1150,
@@ -177,37 +177,35 @@ class PerceptualDecisionMakingDelayResponse(Task):
         trials.set("stimulus", (1 + sign * coh[:, None] / 100) / 2, "stimulus")
         trials.add_noise(rng, "stimulus", "stimulus")
         trials.answer(choice + 1, "decision")
-        return trials.build(ground_truth=choice, coh=coh)
+        return trials.build(ground_truth=choice, answer=choice + 1, coh=coh)
+
+    def _chance(self) -> Level:
+        return uniform(2)
 
     def evidence_weights(self) -> np.ndarray:
         weights = np.zeros((3, 2))
         weights[1:] = np.eye(2)
         return weights
 
-    def _ceiling(self) -> Ceiling:
+    def evidence_model(self, batch: TrialBatch) -> tuple[np.ndarray, np.ndarray] | None:
+        return _difference_model(batch, self.noise_std)
+
+    def _ceiling(self) -> Level:
         """Exact: the two inputs differ by ``coh/100`` per step with independent noise,
         so P(correct) = Phi(coh/100 sqrt(N/2) / sigma_step) over N stimulus steps."""
         steps = self.period_steps("stimulus")[None, :]
         coh = np.asarray(self.cohs)[:, None] * abs(self.stim_scale) / 100
-        return Ceiling(_two_choice_success(coh * steps, self.noise_std * np.sqrt(2 * steps)), _EXACT)
+        return Level(_two_choice_success(coh * steps, self.noise_std * np.sqrt(2 * steps)), _EXACT)
 
 
-@register
 @dataclass(frozen=True, kw_only=True, eq=False)
-class PulseDecisionMaking(Task):
+class PulseDecisionMaking(TimedTask):
     """Count brief pulses on two channels and report the side with more of them.
 
     In each of ``n_bin`` bins a pulse appears on each side with probability
     ``p_pulse`` (the richer side is random per trial). Equal counts are resolved by a
     coin flip, as in the task's source; the pulses themselves are noise-free.
     """
-
-    family: ClassVar[str] = "perceptual"
-    paper: ClassVar[Paper] = Paper(
-        "Scott et al. (2015)",
-        "Sources of noise during accumulation of evidence in unrestrained and voluntarily head-restrained rats",
-        "https://elifesciences.org/articles/11308",
-    )
 
     dt: float = 10.0
     p_pulse: tuple[float, float] = (0.3, 0.7)
@@ -256,21 +254,32 @@ class PulseDecisionMaking(Task):
         for i in range(self.n_bin):
             trials.set("stimulus", pulses[:, :, i], f"cue{i}")
         trials.answer(choice + 1, "decision")
-        return trials.build(ground_truth=choice, pulse1=pulses[:, 0], pulse2=pulses[:, 1])
+        return trials.build(ground_truth=choice, answer=choice + 1, pulse1=pulses[:, 0], pulse2=pulses[:, 1])
+
+    def _chance(self) -> Level:
+        return uniform(2)  # the richer side is drawn 50/50 and ties are a fair coin
 
     def evidence_weights(self) -> np.ndarray:
         weights = np.zeros((3, 2))
         weights[1:] = np.eye(2)
         return weights
 
-    def _ceiling(self) -> Ceiling:
+    def _ceiling(self) -> Level:
         """Exact: the observer counting pulses is right unless counts tie, and then the
         truth is a coin flip: 1 - P(tie)/2, with counts Binomial(n_bin, p) per side."""
         from scipy import stats
 
         k = np.arange(self.n_bin + 1)
         low, high = (stats.binom.pmf(k, self.n_bin, q) for q in self.p_pulse)
-        return Ceiling(float(1 - (low * high).sum() / 2), "exact: 1 - P(equal counts)/2")
+        return Level(float(1 - (low * high).sum() / 2), "exact: 1 - P(equal counts)/2")
+
+
+def _difference_model(batch: TrialBatch, sigma_step: float) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and std of the true-minus-other input summed over the stimulus: ``coh / 100``
+    per step, and independent noise of ``sigma_step`` on each of the two inputs."""
+    start, end = batch.periods["stimulus"]
+    steps = (end - start).astype(float)
+    return steps * np.abs(batch.conditions["coh"]) / 100, sigma_step * np.sqrt(2 * steps)
 
 
 def _two_choice_success(signal: np.ndarray, noise_std: np.ndarray) -> float:
@@ -280,3 +289,37 @@ def _two_choice_success(signal: np.ndarray, noise_std: np.ndarray) -> float:
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(noise_std > 0, signal / noise_std, np.where(signal > 0, np.inf, 0.0))
     return float(np.mean(stats.norm.cdf(z)))
+
+
+SPECS = [
+    *frozen_versions(
+        PerceptualDecisionMaking,
+        family="perceptual",
+        tags=("perceptual", "two-alternative", "supervised"),
+        paper=Paper(
+            "Britten et al. (1992)",
+            "The analysis of visual motion: a comparison of neuronal and psychophysical performance",
+            "https://www.jneurosci.org/content/12/12/4745",
+        ),
+    ),
+    *frozen_versions(
+        PerceptualDecisionMakingDelayResponse,
+        family="perceptual",
+        tags=("perceptual", "delayed response", "two-alternative", "supervised"),
+        paper=Paper(
+            "Inagaki et al. (2019)",
+            "Discrete attractor dynamics underlies persistent activity in the frontal cortex",
+            "https://www.nature.com/articles/s41586-019-0919-7",
+        ),
+    ),
+    *frozen_versions(
+        PulseDecisionMaking,
+        family="perceptual",
+        tags=("perceptual", "two-alternative", "supervised"),
+        paper=Paper(
+            "Scott et al. (2015)",
+            "Sources of noise during accumulation of evidence in unrestrained and voluntarily head-restrained rats",
+            "https://elifesciences.org/articles/11308",
+        ),
+    ),
+]

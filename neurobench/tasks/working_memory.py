@@ -9,17 +9,18 @@ and cues are not noisy.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
-from neurobench.core.ceilings import bayes_success
+from neurobench.core.ceilings import DRAWS, bayes_success, monte_carlo
 from neurobench.core.channels import Channels
 from neurobench.core.checks import check_int, check_number
 from neurobench.core.errors import InvalidParameterError
-from neurobench.core.registry import register
-from neurobench.core.task import STANDARD_REWARDS, Ceiling, Paper, Task
+from neurobench.core.levels import uniform
+from neurobench.core.task import STANDARD_REWARDS, Level, Paper, TimedTask
 from neurobench.core.trials import TrialBatch
+from neurobench.tasks.versions import frozen_versions
 
 MATCH, NON_MATCH = 1, 2
 _BAYES = "Monte Carlo (200k seeded draws) of the Bayes-optimal observer"
@@ -34,21 +35,14 @@ def _bump(theta: np.ndarray, angle: np.ndarray) -> np.ndarray:
     return 0.5 + 0.5 * np.cos(theta[None, :] - np.asarray(angle, dtype=float)[:, None])
 
 
-@register
 @dataclass(frozen=True, kw_only=True, eq=False)
-class DelayMatchSample(Task):
+class DelayMatchSample(TimedTask):
     """Delayed match-to-sample: after a delay, say whether the test matches the sample.
 
     Sample and test are directions on a ring; a non-matching test is the opposite
     direction. The answer (match / non-match) is given in the decision period.
     """
 
-    family: ClassVar[str] = "working_memory"
-    paper: ClassVar[Paper] = Paper(
-        "Miller et al. (1996)",
-        "Neural mechanisms of visual working memory in prefrontal cortex of the macaque",
-        "https://www.jneurosci.org/content/jneuro/16/16/5154.full.pdf",
-    )
     default_timing: ClassVar = {"fixation": 300, "sample": 500, "delay": 1000, "test": 500, "decision": 900}
 
     dim_ring: int = 2
@@ -76,9 +70,12 @@ class DelayMatchSample(Task):
         trials.set("stimulus", _bump(_ring(self.dim_ring), test), "test")
         trials.add_noise(rng, "stimulus", "sample", "test")
         trials.answer(answer, "decision")
-        return trials.build(ground_truth=answer, sample_theta=sample, test_theta=test)
+        return trials.build(ground_truth=answer, answer=answer, sample_theta=sample, test_theta=test)
 
-    def _ceiling(self) -> Ceiling:
+    def _chance(self) -> Level:
+        return uniform(2)
+
+    def _ceiling(self) -> Level:
         """Bayes-optimal observer over (sample direction x match) hypotheses."""
         theta = _ring(self.dim_ring)
         sample = np.repeat(theta, 2)
@@ -86,12 +83,11 @@ class DelayMatchSample(Task):
         test = np.where(answer == MATCH, sample, sample + np.pi)
         means = np.stack([_bump(theta, sample), _bump(theta, test)], axis=1)
         value = bayes_success(means, answer, self.joint_steps("sample", "test"), self.noise_std)
-        return Ceiling(value, _BAYES)
+        return monte_carlo(value, DRAWS, _BAYES)
 
 
-@register
 @dataclass(frozen=True, kw_only=True, eq=False)
-class DelayMatchCategory(Task):
+class DelayMatchCategory(TimedTask):
     """Delayed match-to-category: are sample and test in the same category?
 
     Directions in [0, pi) form one category and [pi, 2 pi) the other; sample and test
@@ -102,12 +98,6 @@ class DelayMatchCategory(Task):
     the task cannot be solved above chance.
     """
 
-    family: ClassVar[str] = "working_memory"
-    paper: ClassVar[Paper] = Paper(
-        "Freedman & Assad (2006)",
-        "Experience-dependent representation of visual categories in parietal cortex",
-        "https://www.nature.com/articles/nature05078",
-    )
     default_timing: ClassVar = {"fixation": 500, "sample": 650, "first_delay": 1000, "test": 650}
 
     dim_ring: int = 4
@@ -141,9 +131,14 @@ class DelayMatchCategory(Task):
         trials.set("stimulus", _bump(_ring(self.dim_ring), test), "test")
         trials.add_noise(rng, "stimulus", "sample", "test")
         trials.answer(answer, "test")
-        return trials.build(ground_truth=answer, sample_category=sample_category, sample_theta=sample, test_theta=test)
+        return trials.build(
+            ground_truth=answer, answer=answer, sample_category=sample_category, sample_theta=sample, test_theta=test
+        )
 
-    def _ceiling(self) -> Ceiling:
+    def _chance(self) -> Level:
+        return uniform(2)
+
+    def _ceiling(self) -> Level:
         """Categories of sample and test are judged independently (each by the
         Bayes-optimal observer over a 360-direction grid, accuracy a); the match answer
         is right when both or neither judgment is: a_s a_t + (1 - a_s)(1 - a_t)."""
@@ -155,24 +150,17 @@ class DelayMatchCategory(Task):
             bayes_success(means, category, self.joint_steps(p), self.noise_std, draws=50_000)
             for p in ("sample", "test")
         )
-        return Ceiling(a_s * a_t + (1 - a_s) * (1 - a_t), _BAYES + " (50k draws per stimulus)")
+        return monte_carlo(a_s * a_t + (1 - a_s) * (1 - a_t), 50_000, _BAYES + " (50k draws per stimulus)")
 
 
-@register
 @dataclass(frozen=True, kw_only=True, eq=False)
-class DelayComparison(Task):
+class DelayComparison(TimedTask):
     """Parametric working memory: was the first stimulus stronger than the second?
 
     Two scalar stimuli (vibration frequencies in the paper) are separated by a delay;
     the answer (first larger / second larger) comes in the decision period.
     """
 
-    family: ClassVar[str] = "working_memory"
-    paper: ClassVar[Paper] = Paper(
-        "Barak et al. (2010)",
-        "Neuronal population coding of parametric working memory",
-        "https://www.jneurosci.org/content/30/28/9424",
-    )
     default_timing: ClassVar = {
         "fixation": 500,
         "stimulus1": 500,
@@ -218,9 +206,12 @@ class DelayComparison(Task):
         trials.set("stimulus", self.represent(v2), "stimulus2")
         trials.add_noise(rng, "stimulus", "stimulus1", "stimulus2")
         trials.answer(answer, "decision")
-        return trials.build(ground_truth=answer, v1=v1, v2=v2)
+        return trials.build(ground_truth=answer, answer=answer, v1=v1, v2=v2)
 
-    def _ceiling(self) -> Ceiling:
+    def _chance(self) -> Level:
+        return uniform(2)
+
+    def _ceiling(self) -> Level:
         """Bayes-optimal observer over the (pair x order) hypotheses: it uses that only
         the listed pairs occur, which beats comparing the two noisy inputs."""
         pairs = np.asarray(self.vpairs, dtype=float)
@@ -228,12 +219,11 @@ class DelayComparison(Task):
         answers = np.where(ordered[:, 0] > ordered[:, 1], 1, 2)
         means = self.represent(ordered)[:, :, None]
         steps = self.joint_steps("stimulus1", "stimulus2")
-        return Ceiling(bayes_success(means, answers, steps, self.noise_std), _BAYES)
+        return monte_carlo(bayes_success(means, answers, steps, self.noise_std), DRAWS, _BAYES)
 
 
-@register
 @dataclass(frozen=True, kw_only=True, eq=False)
-class DualDelayMatchSample(Task):
+class DualDelayMatchSample(TimedTask):
     """Two samples are held at once; each is tested in turn after a cue says which.
 
     Both samples are shown together. A cue then names the sample to be tested first,
@@ -242,12 +232,6 @@ class DualDelayMatchSample(Task):
     moves the trial straight to ``delay2`` (NeuroGym lets it be repeated for reward).
     """
 
-    family: ClassVar[str] = "working_memory"
-    paper: ClassVar[Paper] = Paper(
-        "Rose et al. (2016)",
-        "Reactivation of latent working memories with transcranial magnetic stimulation",
-        "https://science.sciencemag.org/content/354/6316/1136",
-    )
     default_timing: ClassVar = {
         "fixation": 500,
         "sample": 500,
@@ -308,9 +292,13 @@ class DualDelayMatchSample(Task):
             sample1=samples[:, 0],
             sample2=samples[:, 1],
             test_order=second_first.astype(np.int64),
+            answer=np.where(second_first, answers[:, 1], answers[:, 0]),
         )
 
-    def _ceiling(self) -> Ceiling:
+    def _chance(self) -> Level:
+        return uniform(2, windows=2)
+
+    def _ceiling(self) -> Level:
         """Both answers must be right: the product of two Bayes-optimal match/non-match
         judgments (hypotheses: sample in {0, pi/2} x match), one per test period."""
         samples = np.array([0.0, 0.0, 0.5, 0.5])
@@ -320,7 +308,7 @@ class DualDelayMatchSample(Task):
         first, second = (
             bayes_success(means, answers, self.joint_steps("sample", p), self.noise_std) for p in ("test1", "test2")
         )
-        return Ceiling(first * second, _BAYES + ", both answers")
+        return monte_carlo(first * second, DRAWS, _BAYES + ", both answers")
 
 
 def _unit_circle(turns_of_pi: np.ndarray) -> np.ndarray:
@@ -328,9 +316,8 @@ def _unit_circle(turns_of_pi: np.ndarray) -> np.ndarray:
     return np.stack([np.cos(angle), np.sin(angle)], axis=-1)
 
 
-@register
 @dataclass(frozen=True, kw_only=True, eq=False)
-class DelayPairedAssociation(Task):
+class DelayPairedAssociation(TimedTask):
     """Paired association: go if the two stimuli, shown a delay apart, form a rewarded pair.
 
     One of four stimulus pairs is shown; two of them are associated (go), two are not
@@ -338,12 +325,6 @@ class DelayPairedAssociation(Task):
     punished. The task is noise-free by default, as in NeuroGym.
     """
 
-    family: ClassVar[str] = "working_memory"
-    paper: ClassVar[Paper] = Paper(
-        "Yu et al. (2019)",
-        "Active information maintenance in working memory by a sensory cortex",
-        "https://elifesciences.org/articles/43191",
-    )
     default_timing: ClassVar = {
         "fixation": 0,
         "stim1": 1000,
@@ -382,9 +363,12 @@ class DelayPairedAssociation(Task):
         trials.set("stimulus", units[pair[:, 1]], "stim2")
         trials.add_noise(rng, "stimulus", "stim1", "stim2")
         trials.answer(go, "decision")
-        return trials.build(ground_truth=go, stim1=pair[:, 0], stim2=pair[:, 1])
+        return trials.build(ground_truth=go, answer=go, stim1=pair[:, 0], stim2=pair[:, 1])
 
-    def _ceiling(self) -> Ceiling:
+    def _chance(self) -> Level:
+        return Level(0.5, "exact: half the pairs are go trials; always go and always withhold both score 0.5")
+
+    def _ceiling(self) -> Level:
         if self.sigma == 0:
             return super()._ceiling()
         units = np.eye(4)
@@ -392,24 +376,17 @@ class DelayPairedAssociation(Task):
         means = np.stack([units[pairs[:, 0]], units[pairs[:, 1]]], axis=1)
         answers = (np.diff(pairs, axis=1)[:, 0] % 2 == 0).astype(int)
         steps = self.joint_steps("stim1", "stim2")
-        return Ceiling(bayes_success(means, answers, steps, self.noise_std), _BAYES)
+        return monte_carlo(bayes_success(means, answers, steps, self.noise_std), DRAWS, _BAYES)
 
 
-@register
 @dataclass(frozen=True, kw_only=True, eq=False)
-class IntervalDiscrimination(Task):
+class IntervalDiscrimination(TimedTask):
     """Which of two stimuli lasted longer? Durations are drawn on every trial.
 
     Equal (floored) durations count as "second longer", as in NeuroGym, so the task
     stays noise-free and the oracle's ceiling of 1 is reachable.
     """
 
-    family: ClassVar[str] = "working_memory"
-    paper: ClassVar[Paper] = Paper(
-        "Genovesio et al. (2009)",
-        "Feature- and order-based timing representations in the frontal cortex",
-        "https://www.sciencedirect.com/science/article/pii/S0896627309004887",
-    )
     default_timing: ClassVar = {
         "fixation": 300,
         "stim1": ("uniform", (300, 600)),
@@ -437,4 +414,98 @@ class IntervalDiscrimination(Task):
         trials.set("stim1", 1.0, "stim1")
         trials.set("stim2", 1.0, "stim2")
         trials.answer(answer, "decision")
-        return trials.build(ground_truth=answer, duration1=first * self.dt, duration2=second * self.dt)
+        return trials.build(ground_truth=answer, answer=answer, duration1=first * self.dt, duration2=second * self.dt)
+
+    def _chance(self) -> Level:
+        """Exact: equal (floored) durations count as "second longer", so that answer is
+        more likely than 1/2 and always giving it is the best blind policy."""
+        first = _floor_distribution(self.timing["stim1"], self.dt)
+        second = _floor_distribution(self.timing["stim2"], self.dt)
+        p_first = sum(p * q for i, p in first.items() for j, q in second.items() if i > j)
+        return Level(max(p_first, 1 - p_first), "exact: the more frequent answer, from the floored duration laws")
+
+
+def _floor_distribution(duration: Any, dt: float) -> dict[int, float]:
+    """P(steps = k) of a duration floored to ``dt``: exact for constant, choice and
+    uniform laws (the quantile grid of others approximates it to 1e-3)."""
+    from neurobench.core.timing import Choice, Constant, Uniform, to_steps
+
+    if isinstance(duration, Constant | Choice):
+        values = to_steps(duration.representative(), dt)
+        keys, counts = np.unique(values, return_counts=True)
+        return {int(k): float(c / counts.sum()) for k, c in zip(keys, counts, strict=True)}
+    if isinstance(duration, Uniform) and duration.high > duration.low:
+        low, high = duration.low, duration.high
+        out = {}
+        for k in range(int(to_steps(low, dt)), int(to_steps(high, dt)) + 1):
+            overlap = min(high, (k + 1) * dt) - max(low, k * dt)
+            if overlap > 0:
+                out[k] = overlap / (high - low)
+        return out
+    values = to_steps(duration.representative(), dt)
+    keys, counts = np.unique(values, return_counts=True)
+    return {int(k): float(c / counts.sum()) for k, c in zip(keys, counts, strict=True)}
+
+
+SPECS = [
+    *frozen_versions(
+        DelayMatchSample,
+        family="working_memory",
+        tags=("perceptual", "working memory", "two-alternative", "supervised"),
+        paper=Paper(
+            "Miller et al. (1996)",
+            "Neural mechanisms of visual working memory in prefrontal cortex of the macaque",
+            "https://www.jneurosci.org/content/jneuro/16/16/5154.full.pdf",
+        ),
+    ),
+    *frozen_versions(
+        DelayMatchCategory,
+        family="working_memory",
+        tags=("perceptual", "working memory", "two-alternative", "supervised"),
+        paper=Paper(
+            "Freedman & Assad (2006)",
+            "Experience-dependent representation of visual categories in parietal cortex",
+            "https://www.nature.com/articles/nature05078",
+        ),
+    ),
+    *frozen_versions(
+        DelayComparison,
+        family="working_memory",
+        tags=("perceptual", "working memory", "two-alternative", "supervised"),
+        paper=Paper(
+            "Barak et al. (2010)",
+            "Neuronal population coding of parametric working memory",
+            "https://www.jneurosci.org/content/30/28/9424",
+        ),
+    ),
+    *frozen_versions(
+        DualDelayMatchSample,
+        family="working_memory",
+        tags=("perceptual", "working memory", "two-alternative", "supervised"),
+        paper=Paper(
+            "Rose et al. (2016)",
+            "Reactivation of latent working memories with transcranial magnetic stimulation",
+            "https://science.sciencemag.org/content/354/6316/1136",
+        ),
+    ),
+    *frozen_versions(
+        DelayPairedAssociation,
+        family="working_memory",
+        tags=("perceptual", "working memory", "go-no-go", "supervised"),
+        paper=Paper(
+            "Yu et al. (2019)",
+            "Active information maintenance in working memory by a sensory cortex",
+            "https://elifesciences.org/articles/43191",
+        ),
+    ),
+    *frozen_versions(
+        IntervalDiscrimination,
+        family="working_memory",
+        tags=("timing", "working memory", "delayed response", "two-alternative", "supervised"),
+        paper=Paper(
+            "Genovesio et al. (2009)",
+            "Feature- and order-based timing representations in the frontal cortex",
+            "https://www.sciencedirect.com/science/article/pii/S0896627309004887",
+        ),
+    ),
+]

@@ -139,8 +139,22 @@ def _channels(env: gym.Env) -> Channels:
 
 def _reward_range(env: Any) -> tuple[float, float]:
     """The smallest and largest reward one step can give (bounds of the new input)."""
-    table = env.unwrapped.task.table
-    return float(min(table.reward.min(), 0.0)), float(max(table.reward.max(), 0.0))
+    return reward_range(env.unwrapped.task)
+
+
+def reward_range(task: Any) -> tuple[float, float]:
+    """Bounds of a task's one-step rewards: from its rule's table and payoffs, or its game's."""
+    if hasattr(task, "game"):
+        return task.game.payoff_range()
+    rewards = [0.0]
+    if not task.rule.continuous:
+        rewards += [float(task.table.reward.min()), float(task.table.reward.max())]
+    else:
+        rewards += [float(v) for v in task.rewards.values()]
+    payoff = getattr(task, "payoff_range", None)
+    if payoff is not None:
+        rewards += list(payoff())
+    return float(min(rewards)), float(max(rewards))
 
 
 def _extended(space: gym.spaces.Box, width: int, low: float, high: float) -> gym.spaces.Box:

@@ -1,33 +1,63 @@
 """Trial-to-trial structure in the ground truth: history (repeat/alternate) and side bias.
 
-Both draw, for each trial of a chunk, which answer it should have (a Markov chain or
-block-wise probabilities, continued across chunks), then fill the slots with trials of
-the inner task that have that answer. The inner task's trials are independent, so taking
-the next one with the wanted answer is the same as drawing a trial conditioned on it.
+Both decide, for every trial of a session, which answer it should have (a Markov chain,
+or block-wise probabilities), then fill the slots with trials of the inner task that have
+that answer. The inner task's trials are independent, so taking the next one with the
+wanted answer is the same as drawing a trial conditioned on it.
+
+The structure lives within a *session* (an environment's sequence of trials, a Dataset
+row): these tasks are sequential, and every lane of a vector env or Dataset runs its own
+session (see ``core/stream.py``), so the history an agent sees is the history that
+generated its trials.
+
+Scores: the best stimulus-blind policy now reads the history (it predicts the answer from
+the ones before), so chance is estimated by playing that policy on sessions of the
+evaluation's length; the ceiling is the Bayes observer that also knows the block and the
+previous answer — a bound, since a real observer must infer the block.
 """
 
 from __future__ import annotations
 
 from abc import abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from functools import cached_property
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
+from scipy import stats
 
+from neurobench.agents.base import Agent
 from neurobench.core.checks import check_int, check_number
 from neurobench.core.errors import InvalidParameterError, UnknownNameError
+from neurobench.core.task import Level
 from neurobench.core.trials import TrialBatch
 from neurobench.wrappers.base import TaskWrapper
 
 _PROBE = 2048  # trials drawn (with a fixed seed) to learn which answers a task has
+CHANCE_SESSIONS = 256  # sessions the blind policy plays to estimate chance
 
 
 @dataclass(frozen=True, eq=False)
 class AnswerSchedule(TaskWrapper):
-    """Base: decide each trial's answer (``condition``), then pick matching trials."""
+    """Base: decide each trial's answer (``condition``), then pick matching trials.
+
+    ``session_trials`` is the length of an evaluation session: what the history lets a
+    blind policy predict depends on how much of it there is, so chance is estimated for
+    sessions of that length, and evaluation runs them."""
 
     condition: str = "ground_truth"
+    session_trials: int = 500
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_int("session_trials", self.session_trials, minimum=1)
+        if self.task.sequential:
+            raise InvalidParameterError(f"{self.modifier} needs independent trials; {self.task.name} has its own history")
+
+    @property
+    def sequential(self) -> bool:
+        return True
 
     @cached_property
     def choices(self) -> np.ndarray:
@@ -37,16 +67,19 @@ class AnswerSchedule(TaskWrapper):
         return np.unique(probe[self.condition])
 
     @abstractmethod
-    def schedule(self, rng: np.random.Generator, n: int, carry: Any) -> tuple[np.ndarray, dict[str, np.ndarray], Any]:
-        """Indices into ``choices`` for ``n`` trials, extra conditions, and the carry."""
+    def schedule(
+        self, rng: np.random.Generator, sessions: int, m: int, carry: Any
+    ) -> tuple[np.ndarray, dict[str, np.ndarray], Any]:
+        """Indices into ``choices`` ``[sessions, m]``, extra conditions, and the carry."""
 
     def sample(self, rng: np.random.Generator, n: int) -> TrialBatch:
-        return self.sample_sequence(rng, n, None)[0]
+        return self.sample_sessions(rng, 1, n, None)[0]
 
-    def sample_sequence(self, rng: np.random.Generator, n: int, carry: Any) -> tuple[TrialBatch, Any]:
-        wanted, extra, carry = self.schedule(rng, n, carry)
-        batch = self._matching(rng, wanted)
-        return replace(batch, conditions={**batch.conditions, **extra}), carry
+    def sample_sessions(self, rng: np.random.Generator, sessions: int, m: int, carry: Any) -> tuple[TrialBatch, Any]:
+        wanted, extra, carry = self.schedule(rng, sessions, m, carry)
+        batch = self._matching(rng, wanted.ravel())
+        flat = {k: v.ravel() for k, v in extra.items()}
+        return replace(batch, conditions={**batch.conditions, **flat}), carry
 
     def _matching(self, rng: np.random.Generator, wanted: np.ndarray) -> TrialBatch:
         """Inner trials whose answer is ``choices[wanted[i]]``, in that order."""
@@ -65,14 +98,89 @@ class AnswerSchedule(TaskWrapper):
             order[wanted == k] = np.flatnonzero(answer == k)[:count]
         return pool.take(order)
 
+    # -- scores ------------------------------------------------------------------------
+    @abstractmethod
+    def predictor(self) -> Predictor:
+        """The best history-only prediction of the next answer (as an index into
+        ``choices``), learned from the answers of a session so far."""
+
+    @abstractmethod
+    def prior(self, batch: TrialBatch, sessions: int) -> np.ndarray:
+        """The probability of each trial's true answer under the generating process, for an
+        observer that knows the block and the previous answer (the ceiling's prior);
+        ``batch`` holds ``sessions`` sessions, session-major."""
+
+    def _chance(self) -> Level:
+        """Played: the history-only policy that predicts each answer from the previous
+        ones (it learns them from feedback), on sessions as long as an evaluation's."""
+        rng = np.random.default_rng(0)
+        wanted, _, _ = self.schedule(rng, CHANCE_SESSIONS, self.session_trials, None)
+        predictor = self.predictor()
+        state = predictor.init(CHANCE_SESSIONS)
+        rows = np.arange(CHANCE_SESSIONS)
+        correct = np.zeros(wanted.shape, dtype=bool)
+        for j in range(self.session_trials):  # over the trials of a session, all sessions at once
+            correct[:, j] = predictor.guess(state, rows) == wanted[:, j]
+            predictor.observe(state, rows, wanted[:, j])
+        per_session = correct.mean(axis=1)
+        return Level(
+            float(per_session.mean()),
+            f"estimate: the best history-only predictor on {CHANCE_SESSIONS} sessions of {self.session_trials} trials "
+            f"(answers are {self.condition}; the inner task's stimulus ignored)",
+            "estimate",
+            float(per_session.std(ddof=1) / np.sqrt(CHANCE_SESSIONS)),
+        )
+
+    def blind_policy(self) -> Agent:
+        return HistoryPolicy(self)
+
+    @cached_property
+    def answer_actions(self) -> np.ndarray:
+        """The action that answers each of ``choices`` (read off the inner task's trials)."""
+        from neurobench.core.rules import LAST as _LAST
+
+        probe = self.task.sample(np.random.default_rng(1), _PROBE)
+        closing = np.argmax((probe.phase & _LAST) > 0, axis=1)
+        target = probe.target[np.arange(probe.n), closing]
+        index = np.searchsorted(self.choices, probe.conditions[self.condition])
+        actions = np.zeros(len(self.choices), dtype=np.int64)
+        for k in range(len(self.choices)):
+            values, counts = np.unique(target[index == k], return_counts=True)
+            actions[k] = values[np.argmax(counts)]
+        return actions
+
+    def _ceiling(self) -> Level:
+        """Bound: the inner task's ideal observer, given as prior the probability the
+        generating process gives each answer knowing the block and the previous answer.
+        Exact for tasks whose evidence is a two-choice Gaussian (``evidence_model``);
+        otherwise the trivial bound 1 (noise-free inner tasks reach it)."""
+        model = getattr(self.task, "evidence_model", None)
+        inner = self.task.ceiling()
+        if inner.value >= 1.0 or model is None:
+            return Level(1.0, f"bound: trivial (inner task: {inner.method})", "bound")
+        batch = self.sample_sessions(np.random.default_rng(0), 64, 500, None)[0]
+        prior = np.clip(self.prior(batch, 64), 1e-12, 1 - 1e-12)
+        signal, noise = model(batch)
+        log_odds = np.log(prior / (1 - prior))
+        informative = (signal > 0) & (noise > 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = (signal + log_odds * noise**2 / (2 * signal)) / noise
+        blind = np.where(log_odds > 0, 1.0, np.where(log_odds < 0, 0.0, 0.5))  # no evidence: the prior decides
+        value = float(np.mean(np.where(informative, stats.norm.cdf(np.where(informative, z, 0)), blind)))
+        return Level(
+            value,
+            "bound: the Bayes observer with the true block and previous answer as prior (32k seeded trials)",
+            "bound",
+        )
+
 
 @dataclass(frozen=True, eq=False)
 class TrialHistory(AnswerSchedule):
-    """Blocks in which the answer tends to repeat, alternating with blocks in which it
-    tends to alternate (NeuroGym's TrialHistory): in a repeating block the answer repeats
-    with ``probability`` (else another answer, uniformly); in an alternating block it moves
-    to the next answer with ``probability``. Blocks last ``block_length`` trials; the
-    condition ``history_block`` is 0 for repeating and 1 for alternating blocks.
+    """Blocks in which the answer tends to repeat, alternating with blocks in which it tends
+    to alternate (NeuroGym's TrialHistory): in a repeating block the answer repeats with
+    ``probability`` (else another answer, uniformly); in an alternating block it moves to
+    the next answer with ``probability``. Blocks last ``block_length`` trials of a session
+    and alternate; the condition ``history_block`` is 0 for repeating, 1 for alternating.
     """
 
     probability: float = 0.8
@@ -86,31 +194,44 @@ class TrialHistory(AnswerSchedule):
         if len(self.choices) < 2:
             raise InvalidParameterError(f"TrialHistory needs at least two answers; {self.task.name} has {self.choices}")
 
-    def schedule(self, rng: np.random.Generator, n: int, carry: Any) -> tuple[np.ndarray, dict[str, np.ndarray], Any]:
+    def schedule(
+        self, rng: np.random.Generator, sessions: int, m: int, carry: Any
+    ) -> tuple[np.ndarray, dict[str, np.ndarray], Any]:
         k = len(self.choices)
         if carry is None:
-            carry = (int(rng.integers(k)), int(rng.integers(2)), 0)
+            carry = (rng.integers(k, size=sessions), rng.integers(2, size=sessions), np.zeros(sessions, dtype=np.int64))
         previous, context, into = carry
-        position = into + np.arange(n)
-        block = (context + position // self.block_length) % 2
-        keep = rng.random(n) < self.probability
-        other = rng.integers(1, k, size=n)  # any answer but the repeated one
-        shift = rng.integers(0, k - 1, size=n)
+        position = into[:, None] + np.arange(m)
+        block = (context[:, None] + position // self.block_length) % 2
+        keep = rng.random((sessions, m)) < self.probability
+        other = rng.integers(1, k, size=(sessions, m))  # any answer but the repeated one
+        shift = rng.integers(0, k - 1, size=(sessions, m))
         shift += shift >= 1  # any step but +1
         step = np.where(block == 0, np.where(keep, 0, other), np.where(keep, 1, shift))
-        wanted = (previous + np.cumsum(step)) % k
-        end = into + n
-        carry = (int(wanted[-1]), int((context + end // self.block_length) % 2), end % self.block_length)
-        return wanted, {"history_block": block}, carry
+        wanted = (previous[:, None] + np.cumsum(step, axis=1)) % k
+        return wanted, {"history_block": block}, (wanted[:, -1], context, into + m)
+
+    def predictor(self) -> Predictor:
+        return HistoryPredictor(len(self.choices), self.probability, self.block_length)
+
+    def prior(self, batch: TrialBatch, sessions: int) -> np.ndarray:
+        k = len(self.choices)
+        answer = np.searchsorted(self.choices, batch.conditions[self.condition]).reshape(sessions, -1)
+        block = batch.conditions["history_block"].reshape(sessions, -1)
+        steps = (answer[:, 1:] - answer[:, :-1]) % k
+        follows = np.where(block[:, 1:] == 0, steps == 0, steps == 1)
+        prior = np.full(answer.shape, 1 / k)
+        prior[:, 1:] = np.where(follows, self.probability, (1 - self.probability) / (k - 1))
+        return prior.ravel()
 
 
 @dataclass(frozen=True, eq=False)
 class SideBias(AnswerSchedule):
-    """Block-wise answer probabilities, like the prior blocks of the IBL task: each row
-    of ``probs`` is a block type; a block lasts ``block_dur`` trials (an int), a
-    uniformly drawn number of trials in ``(low, high)``, or switches with probability
-    ``block_dur`` per trial (a float). The next block type is drawn among the others.
-    The condition ``bias_block`` names the block type of each trial.
+    """Block-wise answer probabilities, like the prior blocks of the IBL task: each row of
+    ``probs`` is a block type; a block lasts ``block_dur`` trials (an int), a uniformly
+    drawn number of trials in ``(low, high)``, or switches with probability ``block_dur``
+    per trial (a float). The next block type is drawn among the others. The condition
+    ``bias_block`` names the block type of each trial.
     """
 
     probs: tuple[tuple[float, ...], ...] = ((0.8, 0.2), (0.2, 0.8))
@@ -141,21 +262,144 @@ class SideBias(AnswerSchedule):
             f"block_dur must be an int >= 1, a switch probability in (0, 1), or (low, high), got {spec!r}"
         )
 
-    def schedule(self, rng: np.random.Generator, n: int, carry: Any) -> tuple[np.ndarray, dict[str, np.ndarray], Any]:
+    def schedule(
+        self, rng: np.random.Generator, sessions: int, m: int, carry: Any
+    ) -> tuple[np.ndarray, dict[str, np.ndarray], Any]:
         table = np.asarray(self.probs, dtype=float)
         blocks = len(table)
         if carry is None:
-            carry = (int(rng.integers(blocks)), int(self._durations(rng, 1)[0]))
-        current, remaining = carry
-        block = np.empty(n, dtype=np.int64)
-        filled = 0
-        while filled < n:  # one pass per block, not per trial
-            count = min(remaining, n - filled)
-            block[filled : filled + count] = current
-            filled, remaining = filled + count, remaining - count
-            if remaining == 0:
-                current = (current + int(rng.integers(1, blocks))) % blocks if blocks > 1 else current
-                remaining = int(self._durations(rng, 1)[0])
-        cumulative = np.cumsum(table[block], axis=1)
-        wanted = np.minimum((rng.random(n)[:, None] >= cumulative).sum(axis=1), len(self.choices) - 1)
+            carry = (rng.integers(blocks, size=sessions), self._durations(rng, sessions))
+        current, remaining = (np.array(c, dtype=np.int64) for c in carry)
+        block = np.empty((sessions, m), dtype=np.int64)
+        filled = np.zeros(sessions, dtype=np.int64)
+        position = np.arange(m)
+        while (filled < m).any():  # one pass per block boundary, over all sessions at once
+            todo = filled < m
+            count = np.where(todo, np.minimum(remaining, m - filled), 0)
+            span = (position >= filled[:, None]) & (position < (filled + count)[:, None])
+            block[span] = np.broadcast_to(current[:, None], (sessions, m))[span]
+            filled += count
+            remaining -= count
+            switch = todo & (remaining == 0)
+            step = rng.integers(1, blocks, size=sessions) if blocks > 1 else np.zeros(sessions, dtype=np.int64)
+            current = np.where(switch, (current + step) % blocks, current)
+            remaining = np.where(switch, self._durations(rng, sessions), remaining)
+        cumulative = np.cumsum(table[block], axis=2)
+        wanted = np.minimum((rng.random((sessions, m))[..., None] >= cumulative).sum(axis=2), len(self.choices) - 1)
         return wanted, {"bias_block": block}, (current, remaining)
+
+    def predictor(self) -> Predictor:
+        return BlockPredictor(np.asarray(self.probs, dtype=float), self._memory)
+
+    @cached_property
+    def _memory(self) -> int:
+        spec = self.block_dur
+        if isinstance(spec, int):
+            return max(1, spec // 4)
+        if isinstance(spec, float):
+            return max(1, int(0.25 / spec))
+        return max(1, int(spec[0]) // 2)
+
+    def prior(self, batch: TrialBatch, sessions: int) -> np.ndarray:
+        table = np.asarray(self.probs, dtype=float)
+        answer = np.searchsorted(self.choices, batch.conditions[self.condition])
+        return table[batch.conditions["bias_block"], answer]
+
+
+class Predictor:
+    """A history-only predictor of the next answer, for many sessions at once."""
+
+    def init(self, n: int) -> dict[str, np.ndarray]:
+        raise NotImplementedError
+
+    def guess(self, state: dict[str, np.ndarray], rows: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def observe(self, state: dict[str, np.ndarray], rows: np.ndarray, answers: np.ndarray) -> None:
+        raise NotImplementedError
+
+
+class HistoryPredictor(Predictor):
+    """For :class:`TrialHistory`: blocks alternate on a clock known from the session's
+    start, so the first block's type is all there is to infer; every transition seen adds
+    its log-likelihood ratio, and the guess follows the likelier block (repeat, or +1)."""
+
+    def __init__(self, k: int, probability: float, block_length: int) -> None:
+        self.k, self.p, self.block = k, probability, block_length
+        self.q = (1 - probability) / (k - 1)
+
+    def init(self, n: int) -> dict[str, np.ndarray]:
+        return {"count": np.zeros(n, dtype=np.int64), "last": np.zeros(n, dtype=np.int64), "llr": np.zeros(n)}
+
+    def guess(self, state: dict[str, np.ndarray], rows: np.ndarray) -> np.ndarray:
+        count, last = state["count"][rows], state["last"][rows]
+        block_if_zero = (count // self.block) % 2
+        current = np.where(state["llr"][rows] >= 0, block_if_zero, 1 - block_if_zero)
+        return np.where(count == 0, 0, np.where(current == 0, last, (last + 1) % self.k))
+
+    def observe(self, state: dict[str, np.ndarray], rows: np.ndarray, answers: np.ndarray) -> None:
+        count = state["count"][rows]
+        step = (answers - state["last"][rows]) % self.k
+        block_if_zero = (count // self.block) % 2
+        repeat_like = np.where(step == 0, self.p, self.q)
+        next_like = np.where(step == 1, self.p, self.q)
+        zero = np.where(block_if_zero == 0, repeat_like, next_like)
+        one = np.where(block_if_zero == 0, next_like, repeat_like)
+        state["llr"][rows] += np.where(count >= 1, np.log(zero) - np.log(one), 0.0)
+        state["last"][rows] = answers
+        state["count"][rows] = count + 1
+
+
+class BlockPredictor(Predictor):
+    """For :class:`SideBias`: the likeliest block type given the last ``memory`` answers,
+    then the answer most likely in it."""
+
+    def __init__(self, table: np.ndarray, memory: int) -> None:
+        self.table, self.memory = table, memory
+        self.log_table = np.log(np.clip(table, 1e-12, 1))
+
+    def init(self, n: int) -> dict[str, np.ndarray]:
+        return {"recent": np.full((n, self.memory), -1, dtype=np.int64)}
+
+    def guess(self, state: dict[str, np.ndarray], rows: np.ndarray) -> np.ndarray:
+        recent = state["recent"][rows]
+        seen = recent >= 0
+        log_like = np.where(seen[None], self.log_table[:, np.maximum(recent, 0)], 0.0).sum(axis=2)  # [blocks, m]
+        likeliest = np.argmax(log_like, axis=0)
+        return np.argmax(self.table[likeliest], axis=1)
+
+    def observe(self, state: dict[str, np.ndarray], rows: np.ndarray, answers: np.ndarray) -> None:
+        recent = np.roll(state["recent"][rows], -1, axis=1)
+        recent[:, -1] = answers
+        state["recent"][rows] = recent
+
+
+class HistoryPolicy(Agent):
+    """The guess agent of a task with answer history: at each window's close it gives the
+    predicted answer; after each trial it learns the trial's answer (the target it saw as
+    the window closed: the feedback every animal gets)."""
+
+    name: ClassVar[str] = "history_guess"
+
+    def __init__(self, task: AnswerSchedule) -> None:
+        self.schedule_task = task
+
+    def prepare(self, task: Any) -> None:
+        self.predictor = self.schedule_task.predictor()
+        self.actions = self.schedule_task.answer_actions
+
+    def initial_state(self, num_envs: int, *, seed: int) -> dict[str, Any]:
+        return {"predictor": self.predictor.init(num_envs), "seen": np.full(num_envs, -1, dtype=np.int64)}
+
+    def act(self, obs: np.ndarray, state: dict[str, Any], info: Mapping[str, np.ndarray]) -> tuple[np.ndarray, Any]:
+        new = np.flatnonzero(np.asarray(info["new_trial"]) & (state["seen"] >= 0))
+        if len(new):
+            index = np.searchsorted(self.actions, state["seen"][new]) if np.all(np.diff(self.actions) > 0) else None
+            answers = index if index is not None else np.array([int(np.flatnonzero(self.actions == a)[0]) for a in state["seen"][new]])
+            self.predictor.observe(state["predictor"], new, answers)
+            state["seen"][new] = -1
+        rows = np.arange(len(obs))
+        closing = np.asarray(info["window"]) == 2
+        guess = self.actions[self.predictor.guess(state["predictor"], rows)]
+        state["seen"] = np.where(closing, np.asarray(info["target"]), state["seen"])
+        return np.where(closing, guess, 0), state

@@ -9,7 +9,7 @@ import gymnasium as gym
 import numpy as np
 
 from neurobench.core.checks import check_number
-from neurobench.core.task import Ceiling
+from neurobench.core.task import Level
 from neurobench.core.trials import NOISE_CLIP, TrialBatch
 from neurobench.wrappers.base import TaskWrapper
 
@@ -19,8 +19,11 @@ class Noise(TaskWrapper):
     """Adds Gaussian noise of std ``std`` to ``channels`` (all by default) at every step.
 
     Unlike NeuroGym's wrapper, the noise is drawn with the trials from the stream's
-    generator, so ``reset(seed=)`` still fixes everything, and the vector env and the
+    generators, so ``reset(seed=)`` still fixes everything, and the vector env and the
     Dataset see the same noisy trials.
+
+    Changes the observations (and their bounds); answers, rule and chance are the inner
+    task's; the inner ceiling becomes an upper bound (noise cannot help).
     """
 
     std: float = 0.1
@@ -54,6 +57,11 @@ class Noise(TaskWrapper):
         obs[..., self._units] += noise
         return replace(batch, obs=obs)
 
-    def _ceiling(self) -> Ceiling:
+    def _chance(self) -> Level:
+        return self.task.chance()
+
+    def _ceiling(self) -> Level:
         inner = self.task.ceiling()
-        return Ceiling(inner.value, f"upper bound: the ceiling without the added noise ({inner.method})")
+        if self.std == 0:
+            return inner
+        return Level(inner.value, f"bound: the ceiling without the added noise ({inner.method})", "bound", inner.se)

@@ -9,6 +9,7 @@ import numpy as np
 
 from neurobench.core.errors import InvalidParameterError
 from neurobench.core.rules import FixateThenChoose, ResponseRule
+from neurobench.core.task import Level
 from neurobench.core.trials import TrialBatch, TrialBuilder
 from neurobench.wrappers.base import TaskWrapper
 
@@ -20,23 +21,28 @@ class ReactionTime(TaskWrapper):
     it has seen enough. With ``end_on_stimulus`` (NeuroGym's default) the trial ends with
     the stimulus; otherwise the window runs on through the periods up to the decision.
 
-    Needs a task with ``stimulus`` and ``decision`` periods and one response window.
+    Needs a fixate-then-choose task with ``stimulus`` and ``decision`` periods and one
+    response window. Changes the rule and the trial's end; the answers, chance and
+    ceiling are the inner task's (waiting to the window's end sees all the evidence).
     """
 
     end_on_stimulus: bool = True
 
     def validate(self) -> None:
-        order = list(self.task.timing)  # type: ignore[arg-type]
+        order = list(self.task.periods)
+        windows = list(getattr(self.task, "response_periods", ()))
         missing = [p for p in ("stimulus", "decision") if p not in order]
-        if missing or len(self.task.response_periods) != 1 or order.index("stimulus") > order.index("decision"):
+        if missing or len(windows) != 1 or order.index("stimulus") > order.index("decision"):
             raise InvalidParameterError(
                 f"ReactionTime needs a task with a 'stimulus' period followed by a 'decision' response "
-                f"window; {self.task.name} has periods {order} and windows {list(self.task.response_periods)}"
+                f"window; {self.task.name} has periods {order} and windows {windows}"
             )
+        if not isinstance(self.task.rule, FixateThenChoose):
+            raise InvalidParameterError(f"ReactionTime needs a fixate-then-choose task, not {self.task.name}")
 
     @property
     def window(self) -> tuple[str, ...]:
-        order = list(self.task.timing)  # type: ignore[arg-type]
+        order = list(self.task.periods)
         if self.end_on_stimulus:
             return ("stimulus",)
         return tuple(order[order.index("stimulus") : order.index("decision") + 1])
@@ -48,9 +54,8 @@ class ReactionTime(TaskWrapper):
     @cached_property
     def rule(self) -> ResponseRule:
         inner = self.task.rule
-        if not isinstance(inner, FixateThenChoose):
-            raise InvalidParameterError(f"ReactionTime needs a fixate-then-choose task, not {self.task.name}")
-        return FixateThenChoose(inner.hold, (self.window,), inner.rewards, inner.abort)
+        assert isinstance(inner, FixateThenChoose)
+        return FixateThenChoose(inner.hold, (self.window,), inner.rewards, inner.abort, inner.accepts)
 
     def transform(self, batch: TrialBatch, rng: np.random.Generator) -> TrialBatch:
         rows = np.arange(batch.n)
@@ -77,3 +82,6 @@ class ReactionTime(TaskWrapper):
         builder = TrialBuilder.around(self, reshaped)
         phase, resume = self.rule.phases(builder)
         return replace(reshaped, phase=phase, resume=resume)
+
+    def _chance(self) -> Level:
+        return self.task.chance()

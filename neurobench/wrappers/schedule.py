@@ -4,18 +4,22 @@
 Yang et al. 2019): observations and actions are padded to the largest task's, a one-hot
 rule input can say which task is on, and each trial is scored by its own task's rule.
 Schedules nest (a MultiTask of MultiTasks): padding, rule inputs and phase codes are
-composed level by level, so every trial keeps its own sizes and scoring.
+composed level by level, so every trial keeps its own sizes and scoring, and the
+observation has the same size on every step.
 
 ``ScheduleAttr`` switches one parameter of a task across blocks of trials.
+
+Both place trials by their position in the stream (``start``), so a chunk of trials is
+found without drawing the chunks before it.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 import gymnasium as gym
 import numpy as np
@@ -23,25 +27,25 @@ import numpy as np
 from neurobench.core.channels import Channels
 from neurobench.core.checks import check_int
 from neurobench.core.errors import InvalidParameterError, UnknownNameError
-from neurobench.core.registry import make_task, register
-from neurobench.core.rules import Response, ResponseRule
-from neurobench.core.task import Ceiling, Paper, Task
+from neurobench.core.rules import N_PHASES, Response, ResponseRule
+from neurobench.core.task import STREAMS, Level, TrialTask, plain
+from neurobench.core.timing import Duration
 from neurobench.core.trials import TrialBatch
 from neurobench.wrappers.base import TaskWrapper
+
+if TYPE_CHECKING:
+    from neurobench.agents.base import Agent
+    from neurobench.core.registry import TaskSpec
 
 SCHEDULES = ("random", "sequential", "blocks")
 
 
-def schedule_ids(
-    kind: str, k: int, n: int, block_length: int, rng: np.random.Generator, carry: Any
-) -> tuple[np.ndarray, Any]:
-    """Which of ``k`` options each of ``n`` trials uses; ``carry`` continues the order."""
+def schedule_ids(kind: str, k: int, n: int, block_length: int, rng: np.random.Generator, start: int) -> np.ndarray:
+    """Which of ``k`` options each of trials ``start .. start + n - 1`` uses."""
     if kind == "random":
-        return rng.integers(k, size=n), carry
-    start = 0 if carry is None else carry
+        return rng.integers(k, size=n)
     position = start + np.arange(n)
-    ids = position % k if kind == "sequential" else (position // block_length) % k
-    return ids, start + n
+    return position % k if kind == "sequential" else (position // block_length) % k
 
 
 def assemble(parts: Mapping[int, TrialBatch], ids: np.ndarray) -> TrialBatch:
@@ -57,83 +61,89 @@ def assemble(parts: Mapping[int, TrialBatch], ids: np.ndarray) -> TrialBatch:
 
 class CompositeRule(ResponseRule):
     """Scores each trial with the rule of its own task: task ``k``'s phase codes are
-    shifted by the number of phase codes of the tasks before it."""
+    shifted by ``k * N_PHASES`` (the low bits, which hold a code's kind and flags, stay)."""
 
     def __init__(self, rules: Sequence[ResponseRule]) -> None:
         self.rules = tuple(rules)
         self.offsets = np.cumsum([0] + [r.n_phases for r in self.rules])
         self.n_phases = int(self.offsets[-1])
+        self.continuous = any(r.continuous for r in self.rules)
 
     def phases(self, trials: Any) -> tuple[np.ndarray, np.ndarray | None]:
         raise TypeError("a composite rule takes its phase codes from its tasks' own trials, it makes none")
 
-    def _split(self, phase: np.ndarray) -> list[tuple[np.ndarray, ResponseRule, np.ndarray]]:
-        return [
-            ((phase >= start) & (phase < stop), rule, phase - start)
-            for rule, start, stop in zip(self.rules, self.offsets[:-1], self.offsets[1:], strict=True)
-        ]
-
     def respond(self, phase: np.ndarray, target: np.ndarray, action: np.ndarray) -> Response:
-        shape = np.broadcast_shapes(np.shape(phase), np.shape(target), np.shape(action))
+        phase = np.asarray(phase)
+        shape = np.broadcast_shapes(phase.shape, np.shape(target), np.shape(action))
         reward, event, move = np.zeros(shape), np.zeros(shape, np.int8), np.zeros(shape, np.int8)
-        for mask, rule, local in self._split(phase):
-            inside = np.broadcast_to(mask, shape)
-            part = rule.respond(np.where(mask, local, 0), target, action)
+        for rule, start, stop in zip(self.rules, self.offsets[:-1], self.offsets[1:], strict=True):
+            mask = np.broadcast_to((phase >= start) & (phase < stop), shape)
+            part = rule.respond(np.where(mask, phase - start, 0), target, action)
             for out, values in zip((reward, event, move), part, strict=True):
-                np.copyto(out, np.broadcast_to(values, shape), where=inside)
+                np.copyto(out, np.broadcast_to(values, shape), where=mask)
         return Response(reward, event, move)
 
-    def window_code(self, phase: np.ndarray) -> np.ndarray:
-        code = np.zeros(np.shape(phase), dtype=np.int8)
-        for mask, rule, local in self._split(phase):
-            np.copyto(code, rule.window_code(np.where(mask, local, 0)), where=mask)
-        return code
 
-
-@register
 @dataclass(frozen=True, kw_only=True, eq=False)
-class MultiTask(Task):
+class MultiTask(TrialTask):
     """Several tasks interleaved across trials for one agent, with a rule input.
 
-    ``tasks`` are Task objects or ``{"name": ..., "params": {...}}`` specs (for configs).
-    ``schedule``: ``random`` (each trial's task drawn uniformly), ``sequential`` (round
-    robin) or ``blocks`` (``block_length`` trials of each task in turn). With
-    ``rule_input`` a one-hot ``rule`` input names the current task throughout the trial.
+    ``tasks`` are tasks, names or nested task data. ``schedule``: ``random`` (each trial's
+    task drawn uniformly), ``sequential`` (round robin) or ``blocks`` (``block_length``
+    trials of each task in turn). With ``rule_input`` a one-hot ``rule`` input names the
+    current task throughout the trial. The condition ``task`` is each trial's task index.
     """
-
-    family: ClassVar[str] = "multitask"
-    paper: ClassVar[Paper] = Paper(
-        "Yang et al. (2019)",
-        "Task representations in neural networks trained to perform many cognitive tasks",
-        "https://www.nature.com/articles/s41593-018-0310-2",
-    )
-    default_timing: ClassVar = {}
 
     tasks: tuple[Any, ...] = ("PerceptualDecisionMaking", "DelayMatchSample")
     schedule: str = "random"
     block_length: int = 50
     rule_input: bool = True
+    stream: str = "keyed"  # type: ignore[assignment]
+    spec: TaskSpec | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        built = tuple(_build(spec) for spec in self.tasks)
+        from neurobench.core.registry import build
+
+        if isinstance(self.tasks, str | Mapping) or not isinstance(self.tasks, Sequence):
+            raise InvalidParameterError(f"MultiTask tasks must be a list of tasks, got {self.tasks!r:.80}")
+        built = tuple(build(t) for t in self.tasks)
         if not built:
             raise InvalidParameterError("MultiTask needs at least one task, got none")
+        for task in built:
+            if not isinstance(task, TrialTask) or task.sequential or task.continuous:
+                raise InvalidParameterError(
+                    f"MultiTask interleaves independent trials with discrete actions; {task.name} is not such a task"
+                )
         dts = {t.dt for t in built}
         if len(dts) > 1:
-            raise InvalidParameterError(
-                f"MultiTask tasks must share dt; got {sorted(dts)} for {[t.name for t in built]}"
-            )
+            raise InvalidParameterError(f"MultiTask tasks must share dt; got {sorted(dts)} for {[t.name for t in built]}")
         if self.schedule not in SCHEDULES:
             raise UnknownNameError("schedule", self.schedule, SCHEDULES)
+        if self.stream not in STREAMS:
+            raise UnknownNameError("stream of MultiTask", self.stream, STREAMS)
         check_int("block_length", self.block_length, minimum=1)
         object.__setattr__(self, "tasks", built)
-        object.__setattr__(self, "dt", built[0].dt)
-        object.__setattr__(self, "timing", {})
-        object.__setattr__(self, "rewards", {})
 
     @property
     def name(self) -> str:
-        return f"MultiTask({', '.join(t.name for t in self.tasks)})"
+        base = self.spec.name if self.spec is not None else "MultiTask"
+        return f"{base}({', '.join(t.name for t in self.tasks)})"
+
+    @property
+    def dt(self) -> float:  # type: ignore[override]
+        return self.tasks[0].dt
+
+    @property
+    def timing(self) -> Mapping[str, Duration]:
+        return {}
+
+    @property
+    def periods(self) -> tuple[str, ...]:
+        return ()
+
+    @cached_property
+    def period_names(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(name for t in self.tasks for name in t.period_names))
 
     @property
     def obs_channels(self) -> Channels:
@@ -143,7 +153,7 @@ class MultiTask(Task):
 
     @property
     def action_channels(self) -> Channels:
-        return Channels(fixation=1, choice=max(int(t.action_space.n) for t in self.tasks) - 1)
+        return Channels(fixation=1, choice=max(t.n_actions for t in self.tasks) - 1)
 
     @cached_property
     def observation_space(self) -> gym.spaces.Box:
@@ -158,6 +168,10 @@ class MultiTask(Task):
         return gym.spaces.Box(low, high, dtype=np.float32)
 
     @cached_property
+    def action_space(self) -> gym.spaces.Space:
+        return gym.spaces.Discrete(self.action_channels.size)
+
+    @cached_property
     def rule(self) -> ResponseRule:
         return CompositeRule([t.rule for t in self.tasks])
 
@@ -166,38 +180,62 @@ class MultiTask(Task):
         return float(np.mean([t.mean_steps for t in self.tasks]))
 
     @property
-    def chance(self) -> float:
-        return float(np.mean([t.chance for t in self.tasks]))
-
-    @property
     def noise_std(self) -> float:
         return max(t.noise_std for t in self.tasks)
 
-    def _ceiling(self) -> Ceiling:
-        values = [t.ceiling().value for t in self.tasks]
-        return Ceiling(float(np.mean(values)), "mean of the tasks' ceilings (each task is on equally often)")
-
     def params(self) -> dict[str, Any]:
         return {
-            "tasks": [{"name": t.name, "params": t.params()} for t in self.tasks],
             "schedule": self.schedule,
             "block_length": self.block_length,
             "rule_input": self.rule_input,
+            "stream": self.stream,
         }
 
-    def sample(self, rng: np.random.Generator, n: int) -> TrialBatch:
-        return self.sample_sequence(rng, n, None)[0]
+    def node(self) -> dict[str, Any]:
+        version = self.spec.version if self.spec is not None else 0
+        base = self.spec.name if self.spec is not None else "MultiTask"
+        return {"id": f"{base}-v{version}", "params": self.params(), "tasks": [t.node() for t in self.tasks]}
 
-    def sample_sequence(self, rng: np.random.Generator, n: int, carry: Any) -> tuple[TrialBatch, Any]:
-        own, inner = carry if carry is not None else (None, [None] * len(self.tasks))
-        ids, own = schedule_ids(self.schedule, len(self.tasks), n, self.block_length, rng, own)
-        parts, inner = {}, list(inner)
+    # -- scores ------------------------------------------------------------------------
+    def _chance(self) -> Level:
+        """With the rule input, a blind policy knows which task is on and plays each task's
+        own best blind policy: chance is the mean of the tasks' chances (each task is on
+        equally often). Without it, the best constant answers over the mixture."""
+        if not self.rule_input:
+            return super()._chance()
+        return _mean_level([t.chance() for t in self.tasks], "the mean of the tasks' chances")
+
+    def _ceiling(self) -> Level:
+        return _mean_level([t.ceiling() for t in self.tasks], "the mean of the tasks' ceilings")
+
+    def blind_policy(self) -> Agent:
+        if not self.rule_input:
+            return super().blind_policy()
+        from neurobench.agents.reference import ByRule
+
+        return ByRule([t.blind_policy() for t in self.tasks], self.tasks, self.obs_channels["rule"])
+
+    def ideal_observer(self) -> Agent:
+        """Each trial is answered by the ideal observer of its task (the rule input names it,
+        or, without one, the trial's inputs do not: then this is an upper bound)."""
+        from neurobench.agents.reference import ByRule, IdealObserver
+
+        if not self.rule_input:
+            raise InvalidParameterError(f"{self.name} has no rule input: its ideal observer would have to infer the task")
+        return ByRule([IdealObserver() for _ in self.tasks], self.tasks, self.obs_channels["rule"])
+
+    # -- trials ------------------------------------------------------------------------
+    def sample(self, rng: np.random.Generator, n: int) -> TrialBatch:
+        return self.sample_chunk(rng, n, 0, None)[0]
+
+    def sample_chunk(self, rng: np.random.Generator, n: int, start: int, carry: Any) -> tuple[TrialBatch, Any]:
+        ids = schedule_ids(self.schedule, len(self.tasks), n, self.block_length, rng, start)
+        parts = {}
         for k, task in enumerate(self.tasks):
             count = int(np.sum(ids == k))
-            if count:  # a task not scheduled in this chunk draws nothing, keeping its stream
-                part, inner[k] = task.sample_sequence(rng, count, inner[k])
-                parts[k] = self._lift(k, part)
-        return assemble(parts, ids), (own, inner)
+            if count:  # a task not scheduled in this chunk draws nothing
+                parts[k] = self._lift(k, task.sample_chunk(rng, count, start, None)[0])
+        return assemble(parts, ids), carry
 
     @cached_property
     def _condition_keys(self) -> list[list[str]]:
@@ -217,40 +255,47 @@ class MultiTask(Task):
         valid = np.arange(part.max_length)[None, :] < part.length[:, None]
         if self.rule_input:
             obs[..., self.obs_channels["rule"].start + k] = valid
-        phase = (part.phase.astype(np.int16) + int(self.rule.offsets[k])) * valid  # type: ignore[attr-defined]
-        periods = {name: (part.length, part.length) for t in self.tasks for name in t_periods(t)}
+        offset = int(self.rule.offsets[k])  # type: ignore[attr-defined]
+        phase = ((part.phase.astype(np.int32) + offset) * valid).astype(np.int32)
+        periods = {name: (part.length, part.length) for name in self.period_names}
         periods.update(part.periods)
         conditions: dict[str, np.ndarray] = {"task": np.full(part.n, k)}
+        if "answer" in part.conditions:
+            conditions["answer"] = part.conditions["answer"]
         for j, other in enumerate(self.tasks):
             for key in self._condition_keys[j]:
                 values = part.conditions[key].astype(float) if j == k else np.full(part.n, np.nan)
                 conditions[f"{other.name}.{key}"] = values
-        return dataclasses.replace(part, obs=obs, phase=phase.astype(np.int16), periods=periods, conditions=conditions)
+        width = self.n_actions
+        payoff = _widen(part.payoff, width)
+        credit = _widen(part.credit, width)
+        resume = part.resume if part.resume is None or part.resume.ndim == 2 else _widen(part.resume, width)
+        return dataclasses.replace(
+            part, obs=obs, phase=phase, periods=periods, conditions=conditions, payoff=payoff, credit=credit,
+            resume=resume,
+        )
 
 
-def t_periods(task: Task) -> list[str]:
-    """Period names a task's trials carry."""
-    if isinstance(task, MultiTask):
-        return [name for sub in task.tasks for name in t_periods(sub)]
-    return list(task.timing)  # type: ignore[arg-type]
+def _widen(array: np.ndarray | None, width: int) -> np.ndarray | None:
+    """A per-action array padded to ``width`` actions (the padding actions pay nothing)."""
+    if array is None or array.shape[2] == width:
+        return array
+    return np.pad(array, [(0, 0), (0, 0), (0, width - array.shape[2])])
 
 
-def _build(spec: Any) -> Task:
-    if isinstance(spec, Task):
-        return spec
-    if isinstance(spec, str):
-        return make_task(spec)
-    if isinstance(spec, Mapping) and "name" in spec and set(spec) <= {"name", "params"}:
-        return make_task(spec["name"], **dict(spec.get("params") or {}))
-    raise InvalidParameterError(f"a MultiTask task must be a Task, a name or {{name, params}}, got {spec!r}")
+def _mean_level(levels: list[Level], what: str) -> Level:
+    kinds = {level.kind for level in levels}
+    kind = "bound" if "bound" in kinds else "estimate" if "estimate" in kinds else "exact"
+    se = float(np.sqrt(sum(level.se**2 for level in levels)) / len(levels))
+    return Level(float(np.mean([level.value for level in levels])), f"{kind}: {what} (each task equally often)", kind, se)
 
 
 @dataclass(frozen=True, eq=False)
 class ScheduleAttr(TaskWrapper):
-    """One parameter of a task switched across trials (e.g. coherence sets, noise
-    levels, reward sizes): with ``order="blocks"`` each value holds for ``block_length``
-    trials in turn; ``sequential`` alternates values trial by trial, ``random`` draws each
-    trial's value. The condition ``block_value`` is each trial's value index."""
+    """One parameter of a task switched across trials (e.g. coherence sets, noise levels,
+    reward sizes): with ``order="blocks"`` each value holds for ``block_length`` trials in
+    turn; ``sequential`` alternates values trial by trial, ``random`` draws each trial's
+    value. The condition ``block_value`` is each trial's value index."""
 
     attribute: str = "sigma"
     values: tuple[Any, ...] = (0.5, 1.0)
@@ -258,21 +303,25 @@ class ScheduleAttr(TaskWrapper):
     order: str = "blocks"
 
     def validate(self) -> None:
-        fields = {f.name for f in dataclasses.fields(self.task)}
+        fields = {f.name for f in dataclasses.fields(self.task) if f.init} - {"spec"}  # type: ignore[arg-type]
         if self.attribute not in fields:
             raise UnknownNameError(f"parameter of {self.task.name}", self.attribute, fields)
         if not self.values:
             raise InvalidParameterError("ScheduleAttr needs at least one value")
         if self.order not in SCHEDULES:
             raise UnknownNameError("order", self.order, SCHEDULES)
+        if self.task.sequential:
+            raise InvalidParameterError(f"ScheduleAttr needs independent trials; {self.task.name} has its own history")
         check_int("block_length", self.block_length, minimum=1)
-        spaces = {(v.observation_space.shape, int(v.action_space.n)) for v in self.variants}
+        spaces = {(v.observation_space.shape, v.n_actions) for v in self.variants}
         if len(spaces) > 1:
             raise InvalidParameterError(f"values of {self.attribute!r} change the spaces of {self.task.name}")
 
     @cached_property
-    def variants(self) -> tuple[Task, ...]:
-        return tuple(make_task(self.task, **{self.attribute: value}) for value in self.values)
+    def variants(self) -> tuple[TrialTask, ...]:
+        from neurobench.core.registry import rebuilt
+
+        return tuple(rebuilt(self.task, {self.attribute: value}) for value in self.values)  # type: ignore[misc]
 
     @cached_property
     def observation_space(self) -> gym.spaces.Box:
@@ -280,11 +329,18 @@ class ScheduleAttr(TaskWrapper):
         high = np.max([v.observation_space.high for v in self.variants], axis=0)
         return gym.spaces.Box(low, high, dtype=np.float32)
 
-    def sample(self, rng: np.random.Generator, n: int) -> TrialBatch:
-        return self.sample_sequence(rng, n, None)[0]
+    @property
+    def noise_std(self) -> float:
+        return max(v.noise_std for v in self.variants)
 
-    def sample_sequence(self, rng: np.random.Generator, n: int, carry: Any) -> tuple[TrialBatch, Any]:
-        ids, carry = schedule_ids(self.order, len(self.variants), n, self.block_length, rng, carry)
+    def params(self) -> dict[str, Any]:
+        return {**super().params(), "values": plain(list(self.values))}
+
+    def sample(self, rng: np.random.Generator, n: int) -> TrialBatch:
+        return self.sample_chunk(rng, n, 0, None)[0]
+
+    def sample_chunk(self, rng: np.random.Generator, n: int, start: int, carry: Any) -> tuple[TrialBatch, Any]:
+        ids = schedule_ids(self.order, len(self.variants), n, self.block_length, rng, start)
         parts = {}
         for k, variant in enumerate(self.variants):
             count = int(np.sum(ids == k))
@@ -293,6 +349,5 @@ class ScheduleAttr(TaskWrapper):
                 parts[k] = dataclasses.replace(part, conditions={**part.conditions, "block_value": np.full(count, k)})
         return assemble(parts, ids), carry
 
-    def _ceiling(self) -> Ceiling:
-        values = [v.ceiling().value for v in self.variants]
-        return Ceiling(float(np.mean(values)), f"mean of the ceilings at each value of {self.attribute}")
+    def _ceiling(self) -> Level:
+        return _mean_level([v.ceiling() for v in self.variants], f"the mean of the ceilings at each value of {self.attribute}")

@@ -1,0 +1,400 @@
+"""The engine of pre-sampled trial tasks: trials dealt from one stream, scored by lookup.
+
+Trials come from the stream the seed names and are dealt to environments as they need
+them: at reset trial ``i`` goes to environment ``i``; afterwards the environments whose
+trials ended in a step get the next trials of the stream, in increasing environment
+order. With one environment the engine runs the stream in order, so the single env, the
+vector env with ``num_envs=1`` and the Dataset with ``batch_size=1`` agree step for step;
+with many, it runs exactly the trials a single env with the same seed would, spread over
+columns. Dealing from one stream is what makes this fast: trials are drawn in large
+batches instead of one environment at a time.
+
+Discrete rules step by a few gathers from the task's lookup table (no Python loop over
+environments); the single-environment :class:`TrialSession` tabulates each chunk of
+trials once and steps by list lookup, several times faster than numpy on one element.
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import Any
+
+import numpy as np
+
+from neurobench.core.engine import Engine, Session, StepResult, StepView, check_actions
+from neurobench.core.errors import InvalidActionError
+from neurobench.core.pool import TrialPool
+from neurobench.core.rules import OUTCOME_NAMES, ContinuousReport, Move, Outcome
+from neurobench.core.seeding import Seed
+from neurobench.core.stream import lane_reader
+from neurobench.core.task import TrialTask
+from neurobench.core.trials import TrialBatch
+
+_NONE, _MISS = int(Outcome.NONE), int(Outcome.MISS)
+_END, _SKIP = int(Move.END), int(Move.SKIP)
+
+
+class TrialEngine(Engine):
+    """``num_envs`` sessions of a trial task (see the module docstring)."""
+
+    def __init__(self, task: TrialTask, num_envs: int) -> None:
+        self.task = task
+        self.num_envs = int(num_envs)
+        self._continuous = task.rule.continuous
+        self._table = None if self._continuous else task.table
+        self._batch: TrialBatch | None = None
+        self._n_actions = task.n_actions
+        self._step_credit: np.ndarray | None = None
+
+    # -- contract -------------------------------------------------------------------
+    def reset(
+        self, seed: Seed = None, *, start: int = 0, offset: int = 0, stride: int = 1
+    ) -> tuple[np.ndarray, StepView]:
+        """``offset``/``stride``: deal only trials ``offset + stride * j`` of the stream."""
+        n = self.num_envs
+        self._pool = TrialPool(self.task, seed, n, start=start, offset=offset, stride=stride)
+        self._key = self._pool.key
+        self._batch = None
+        self._rows = np.zeros(n, dtype=np.int64)
+        self._t = np.zeros(n, dtype=np.intp)
+        self._outcome = np.zeros(n, dtype=np.int8)
+        self._trial_reward = np.zeros(n)
+        self._response = np.full(n, -1, dtype=np.int64)
+        self._score = np.ones(n)
+        self._deal(np.arange(n))
+        self._new = np.ones(n, dtype=bool)
+        return self.observe()
+
+    def step(self, actions: np.ndarray, active: np.ndarray | None = None) -> StepResult:
+        if self._batch is None:
+            raise InvalidActionError("call reset() before step()")
+        action = self.check(actions)
+        rows, t = self._rows, self._t
+        flat = rows * self._horizon + t
+        target = self._target.take(flat, axis=0)
+        if self._continuous:
+            reward, event, ends, next_t, answered = self._respond_continuous(flat, target, action)
+        else:
+            reward, event, ends, next_t, answered = self._respond_discrete(flat, t, action)
+        ended = ends | (next_t >= self._length.take(rows))
+        if active is not None:
+            reward, event = np.where(active, reward, 0.0), np.where(active, event, _NONE)
+            answered, ended, next_t = answered & active, ended & active, np.where(active, next_t, t)
+        np.maximum(self._outcome, event, out=self._outcome)
+        self._trial_reward += reward
+        self._response = np.where(answered, action if not self._continuous else 0, self._response)
+        if not self._continuous and self._step_credit is not None:
+            self._score *= np.where(answered, self._step_credit, 1.0)
+        self._t = next_t
+        finished = np.flatnonzero(ended)
+        trials = None
+        if len(finished):
+            trials = self._records(rows, ended)
+            self._deal(finished)
+        self._new = ended
+        obs, view = self.observe()
+        return StepResult(obs, reward, ended, target, trials, view)
+
+    def restart(self, envs: np.ndarray) -> None:
+        interrupted = envs[self._t[envs] > 0]
+        if len(interrupted):
+            self._deal(interrupted)
+        self._new[envs] = True
+
+    def observe(self) -> tuple[np.ndarray, StepView]:
+        flat = self._rows * self._horizon + self._t
+        target = self._target.take(flat, axis=0)
+        phase = self._phase.take(flat)
+        window = self.task.rule.window_code(phase) if self._continuous else self._table.window.take(phase)
+        view = StepView(self._batch.index.take(self._rows), self._t.copy(), target, window, self._new.copy())
+        return self._obs.take(flat, axis=0), view
+
+    def periods(self) -> np.ndarray:
+        return self._batch.period_at(self._rows, self._t, self.task.period_names)
+
+    def check(self, actions: Any) -> np.ndarray:
+        return check_actions(self.task, actions, self.num_envs)
+
+    # -- responses ------------------------------------------------------------------
+    def _respond_discrete(
+        self, flat: np.ndarray, t: np.ndarray, action: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        table = self._table
+        assert table is not None
+        key = table.keys(self._state.take(flat), action)
+        reward, event = table.reward.take(key), table.event.take(key)
+        answered = table.answered.take(key)
+        per_action = flat * self._n_actions + action
+        if self._payoff is not None:
+            reward = np.where(answered, self._payoff.take(per_action), reward)
+        self._step_credit = None if self._credit is None else self._credit.take(per_action)
+        next_t = t + 1
+        if self._resume is not None:
+            where = per_action if self._resume_per_action else flat
+            next_t = np.where(table.skips.take(key), self._resume.take(where), next_t)
+        return reward, event, table.ends.take(key), next_t, answered
+
+    def _respond_continuous(
+        self, flat: np.ndarray, target: np.ndarray, action: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        reward, event, move = self.task.rule.respond(self._phase.take(flat), target, action)
+        answered = (event == Outcome.CORRECT) | (event == Outcome.FAIL)
+        return reward, event, move == _END, self._t + 1, answered
+
+    # -- trial dealing -------------------------------------------------------------
+    def _deal(self, columns: np.ndarray) -> None:
+        """Give the next trials to ``columns``."""
+        rows, self._rows = self._pool.deal(columns, self._rows)
+        self._rows[columns] = rows
+        if self._pool.batch is not self._batch:
+            self._use_batch(self._pool.batch)
+        self._t[columns] = 0
+        self._outcome[columns] = _NONE
+        self._trial_reward[columns] = 0.0
+        self._response[columns] = -1
+        self._score[columns] = 1.0
+
+    def _use_batch(self, batch: TrialBatch) -> None:
+        """Trials in play and in reserve, with flat views for one-call gathers."""
+        self._batch = batch
+        self._horizon = batch.max_length
+        self._obs = batch.obs.reshape(-1, batch.obs.shape[-1])
+        self._target = batch.target.reshape(batch.n * batch.max_length, *batch.target.shape[2:])
+        self._phase = batch.phase.reshape(-1)
+        if self._table is not None:
+            self._state = self._table.states(batch.phase, batch.target).reshape(-1)
+        self._resume = None if batch.resume is None else batch.resume.reshape(-1)
+        self._resume_per_action = batch.resume is not None and batch.resume.ndim == 3
+        self._payoff = None if batch.payoff is None else batch.payoff.reshape(-1)
+        self._credit = None if batch.credit is None else batch.credit.reshape(-1)
+        self._length = batch.length
+
+    def _records(self, rows: np.ndarray, ended: np.ndarray) -> dict[str, np.ndarray]:
+        """Per-environment records of the trials that ended (meaningful where ``ended``).
+        Every trial passes the last step of a response window or answers, so its
+        outcome is set; one that somehow is not counts as a miss."""
+        outcome = np.where(self._outcome == _NONE, _MISS, self._outcome).astype(np.int8)
+        if self._credit is None:
+            score = (outcome == Outcome.CORRECT).astype(np.float64)
+        else:
+            score = np.where(outcome >= _MISS, 0.0, self._score)
+        records = {
+            "index": self._batch.index.take(rows),
+            "outcome": outcome,
+            "reward": self._trial_reward.copy(),
+            "score": score,
+            "response": self._response.copy(),
+        }
+        records.update({name: values.take(rows, axis=0) for name, values in self._batch.conditions.items()})
+        return records
+
+
+def tabulate(task: TrialTask, chunk: TrialBatch) -> dict[str, np.ndarray]:
+    """Reward, event, next-step and answered tables ``[n, T, n_actions]`` for every trial,
+    step and action of a chunk (and credits where the task gives them): stepping is then
+    a lookup."""
+    table = task.table
+    n_actions = table.n_actions
+    keys = table.keys(table.states(chunk.phase, chunk.target)[..., None], np.arange(n_actions))
+    reward, event, move = table.reward.take(keys), table.event.take(keys), table.move.take(keys)
+    answered = table.answered.take(keys)
+    if chunk.payoff is not None:
+        reward = np.where(answered, chunk.payoff, reward)
+    t = np.arange(chunk.max_length)[None, :, None]
+    next_t = np.where(move == _END, chunk.length[:, None, None], t + 1)
+    if chunk.resume is not None:
+        resume = chunk.resume if chunk.resume.ndim == 3 else chunk.resume[..., None]
+        next_t = np.where(move == _SKIP, resume, next_t)
+    out = {"reward": reward, "event": event, "next": next_t, "answered": answered}
+    if chunk.credit is not None:
+        out["credit"] = np.where(answered, chunk.credit, 1.0)
+    return out
+
+
+def oracle_steps(task: TrialTask, batch: TrialBatch) -> np.ndarray:
+    """Boolean ``[n, T]``: the steps of each trial that an agent always taking the target
+    action goes through (an answer that ends the trial, skips the rest of its window or
+    picks a branch leaves the steps it jumps over unvisited).
+
+    The path is followed jump by jump, for all trials at once: between jumps it runs
+    through consecutive steps, so the loop turns once per response of the longest path."""
+    if task.rule.continuous:
+        return np.arange(batch.max_length)[None, :] < _continuous_end(task, batch)[:, None]
+    horizon = batch.max_length
+    next_t = np.take_along_axis(tabulate(task, batch)["next"], batch.target[..., None], axis=2)[..., 0]
+    t = np.arange(horizon)
+    jumps = next_t != t[None, :] + 1
+    first_jump = np.minimum.accumulate(np.where(jumps, t[None, :], horizon)[:, ::-1], axis=1)[:, ::-1]
+    rows = np.arange(batch.n)
+    visited = np.zeros((batch.n, horizon), dtype=bool)
+    current = np.zeros(batch.n, dtype=np.int64)
+    alive = current < batch.length
+    while alive.any():
+        here = np.minimum(current, horizon - 1)
+        stop = np.minimum(first_jump[rows, here], batch.length - 1)
+        visited |= alive[:, None] & (t[None, :] >= current[:, None]) & (t[None, :] <= stop[:, None])
+        current = np.where(alive, next_t[rows, stop], current)
+        alive = current < batch.length
+    return visited
+
+
+def _continuous_end(task: TrialTask, batch: TrialBatch) -> np.ndarray:
+    """Where the oracle's report ends a continuous-report trial: the window's first step."""
+    rule = task.rule
+    assert isinstance(rule, ContinuousReport)
+    return batch.periods[rule.window][0] + 1
+
+
+class TrialSession(Session):
+    """One environment of a trial task, stepped by list lookup (see the module docstring)."""
+
+    def __init__(self, task: TrialTask) -> None:
+        self.task = task
+        self._n_actions = task.n_actions
+        self._continuous = task.rule.continuous
+        self._next_batch: Any = None
+        self._chunk: TrialBatch | None = None
+        self._t = 0
+        if self._continuous:
+            space = task.action_space
+            self._low, self._high = space.low.tolist(), space.high.tolist()  # type: ignore[attr-defined]
+
+    def reset(self, seed: Seed = None) -> tuple[np.ndarray, dict[str, Any]]:
+        self.key, self._next_batch = lane_reader(self.task, seed)
+        self._chunk = None
+        self._row = -1
+        self._begin_trial()
+        return self._obs[0], self._info(0, True)
+
+    def restart(self) -> dict[str, Any]:
+        if self._next_batch is None:
+            raise InvalidActionError("call reset() before restart()")
+        if self._t > 0:  # abandon the interrupted trial; a trial not yet begun is kept
+            self._begin_trial()
+        return {**self._info(0, True), "obs": self._obs[0]}
+
+    def period(self) -> int:
+        assert self._chunk is not None
+        rows = np.array([self._row])
+        return int(self._chunk.period_at(rows, np.array([self._t]), self.task.period_names)[0])
+
+    def step(self, action: Any) -> tuple[np.ndarray, float, dict[str, Any]]:
+        if self._next_batch is None:
+            raise InvalidActionError("call reset() before step()")
+        t = self._t
+        if self._continuous:
+            values = self._checked_continuous(action)
+            reward, event, move = self.task.rule.respond_one(self._phase[t], self._target[t], values)  # type: ignore[attr-defined]
+            next_t = self._length if move == _END else t + 1
+            answered = event in (1, 2)
+            response = -1
+        else:
+            try:
+                a = operator.index(action)
+            except TypeError:
+                a = -1
+            if not 0 <= a < self._n_actions:
+                raise check_error(self.task, action)
+            reward = self._reward[t][a]
+            event = self._event[t][a]
+            next_t = self._next[t][a]
+            answered = self._answered[t][a]
+            response = a
+            if answered and self._credit is not None:
+                self._score *= self._credit[t][a]
+        if event > self._outcome:
+            self._outcome = event
+        if answered:
+            self._response = response
+        self._trial_reward += reward
+        gt = self._target[t]
+        if next_t >= self._length:
+            record = self._trial_record()
+            self._begin_trial()
+            info = self._info(0, True)
+            info["trial"] = record
+        else:
+            self._t = next_t
+            info = self._info(next_t, False)
+        info["gt"] = gt
+        return self._obs[self._t], reward, info
+
+    # -- internals -----------------------------------------------------------------
+    def _info(self, t: int, new_trial: bool) -> dict[str, Any]:
+        return {
+            "target": self._target[t],
+            "window": self._window[t],
+            "step": t,
+            "trial_index": self._index,
+            "new_trial": new_trial,
+        }
+
+    def _begin_trial(self) -> None:
+        """Move to the next trial of the stream, drawing a new chunk when needed."""
+        self._row += 1
+        if self._chunk is None or self._row >= self._chunk.n:
+            self._chunk = self._next_batch()
+            if not self._continuous:
+                self._tables = tabulate(self.task, self._chunk)
+            self._row = 0
+        row, chunk = self._row, self._chunk
+        self._length = length = int(chunk.length[row])
+        self._obs = chunk.obs[row]
+        self._index = int(chunk.index[row])
+        # plain lists: indexing them is several times faster than numpy scalars
+        self._target = chunk.target[row, :length].tolist()
+        self._phase = chunk.phase[row, :length].tolist()
+        if self._continuous:
+            self._window = self.task.rule.window_code(chunk.phase[row, :length]).tolist()
+        else:
+            self._window = self.task.table.window.take(chunk.phase[row, :length]).tolist()
+            tables = self._tables
+            self._reward = tables["reward"][row, :length].tolist()
+            self._event = tables["event"][row, :length].tolist()
+            self._next = tables["next"][row, :length].tolist()
+            self._answered = tables["answered"][row, :length].tolist()
+            self._credit = tables["credit"][row, :length].tolist() if "credit" in tables else None
+        self._t = 0
+        self._outcome = 0  # worst event so far (an Outcome code, as a plain int for speed)
+        self._trial_reward = 0.0
+        self._response = -1
+        self._score = 1.0
+
+    def _trial_record(self) -> dict[str, Any]:
+        assert self._chunk is not None
+        outcome = self._outcome or _MISS
+        if self._continuous or self._credit is None:
+            score = float(outcome == Outcome.CORRECT)
+        else:
+            score = 0.0 if outcome >= _MISS else self._score
+        return {
+            "index": self._index,
+            "outcome": OUTCOME_NAMES[outcome],
+            "reward": self._trial_reward,
+            "score": score,
+            "response": self._response,
+            **self._chunk.trial_conditions(self._row),
+        }
+
+    def _checked_continuous(self, action: Any) -> list[float]:
+        values = action.tolist() if isinstance(action, np.ndarray) else action
+        space = self.task.action_space
+        try:
+            ok = len(values) == self._n_actions and all(
+                lo <= float(v) <= hi for v, lo, hi in zip(values, self._low, self._high, strict=True)
+            )
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:  # NaN fails every comparison
+            raise InvalidActionError(
+                f"action {action!r} is not in {space} of {self.task.name}: give {self._n_actions} finite numbers "
+                f"within [{self._low}, {self._high}]"
+            )
+        return [float(v) for v in values]
+
+
+def check_error(task: TrialTask, action: Any) -> InvalidActionError:
+    names = ", ".join(f"{i}={label}" for i, label in enumerate(task.action_channels.labels()))
+    return InvalidActionError(
+        f"action {action!r} is not in the action space Discrete({task.n_actions}) of {task.name}; valid actions: {names}"
+    )
