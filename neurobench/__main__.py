@@ -13,7 +13,7 @@ import argparse
 import sys
 from pathlib import Path
 
-COMMANDS = ("submit", "leaderboard", "compare", "tasks", "suites")
+COMMANDS = ("submit", "leaderboard", "compare", "tasks", "suites", "digests")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,6 +43,8 @@ def command(argv: list[str]) -> int:
     compare.add_argument("b", type=Path)
     compare.add_argument("--out", type=Path, default=None, help="folder for the plots (default: compare-A-vs-B)")
     commands.add_parser("tasks", help="list the tasks")
+    digests = commands.add_parser("digests", help="pin every task version's seed-0 trials (for the tests)")
+    digests.add_argument("--write", type=Path, default=None, help="write them to this JSON file")
     commands.add_parser("suites", help="list the suites and their hashes")
     args = parser.parse_args(argv)
     try:
@@ -70,6 +72,18 @@ def _dispatch(args: argparse.Namespace) -> int:
         print(report)
         for path in plots:
             print(f"wrote {path}")
+    elif args.command == "digests":
+        import json
+
+        from neurobench.testing import pinned_ids, trial_digest
+
+        digest = {task_id: trial_digest(task_id) for task_id in pinned_ids()}
+        text = json.dumps(digest, indent=1, sort_keys=True) + "\n"
+        if args.write is None:
+            print(text, end="")
+        else:
+            args.write.write_text(text)
+            print(f"wrote {len(digest)} digests to {args.write}")
     elif args.command == "tasks":
         import neurobench
 

@@ -21,7 +21,9 @@ FAMILIES = (perceptual, working_memory, inhibitory, timing, motor, value, games)
 MODIFIERS = [
     TaskSpec("Noise", 0, Noise, kind="modifier", description="Extra Gaussian noise on the observations"),
     TaskSpec("ReactionTime", 0, ReactionTime, kind="modifier", description="Answer any time from stimulus onset"),
-    TaskSpec("TrialHistory", 0, TrialHistory, kind="modifier", description="Answers that repeat or alternate in blocks"),
+    TaskSpec(
+        "TrialHistory", 0, TrialHistory, kind="modifier", description="Answers that repeat or alternate in blocks"
+    ),
     TaskSpec("SideBias", 0, SideBias, kind="modifier", description="Blocks with their own answer probabilities"),
     TaskSpec("ScheduleAttr", 0, ScheduleAttr, kind="modifier", description="One parameter switched across blocks"),
     TaskSpec("Versus", 0, Versus, kind="modifier", description="A game played against a reference opponent"),

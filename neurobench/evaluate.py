@@ -100,7 +100,13 @@ def evaluate(
         info = {"target": view.target, "window": view.window, "step": view.step, "new_trial": view.new_trial}
         actions, state = agent.act(obs, state, info)
         if record_steps:
-            row = {"trial": view.trial, "step": view.step, "period": engine.periods(), "obs": obs, "target": view.target}
+            row = {
+                "trial": view.trial,
+                "step": view.step,
+                "period": engine.periods(),
+                "obs": obs,
+                "target": view.target,
+            }
         try:
             result = engine.step(np.asarray(actions))
         except InvalidActionError as error:
@@ -157,13 +163,18 @@ def _column(values: np.ndarray) -> Any:
 
 def _steps(rows: list[dict[str, Any]], kept: set[int], task: Task) -> Steps:
     num_envs = len(rows[0]["trial"])
-    stacked = {key: np.stack([r[key] for r in rows]) for key in ("trial", "step", "period", "obs", "action", "reward", "target")}
+    stacked = {
+        key: np.stack([r[key] for r in rows])
+        for key in ("trial", "step", "period", "obs", "action", "reward", "target")
+    }
     env = np.broadcast_to(np.arange(num_envs), stacked["trial"].shape)
     flat = {key: value.reshape(-1, *value.shape[2:]) for key, value in stacked.items()}
     mask = np.isin(flat["trial"], list(kept))
     hidden = None
     if rows[0]["hidden"] is not None:
-        hidden = np.stack([np.asarray(r["hidden"]) for r in rows]).reshape(-1, np.asarray(rows[0]["hidden"]).shape[-1])[mask]
+        hidden = np.stack([np.asarray(r["hidden"]) for r in rows]).reshape(-1, np.asarray(rows[0]["hidden"]).shape[-1])[
+            mask
+        ]
     return Steps(
         trial=flat["trial"][mask],
         env=env.reshape(-1)[mask],

@@ -147,8 +147,15 @@ def _shade(axes: Sequence[Any], periods: Sequence[str], edges: np.ndarray) -> No
             for ax in axes:
                 ax.axvspan(left, right, color=color, zorder=0, lw=0)
             axes[0].text(
-                (left + right) / 2, 1.01, name, transform=axes[0].get_xaxis_transform(), ha="center", va="bottom",
-                fontsize="x-small", rotation=90 if i - start < 3 else 0, clip_on=False,
+                (left + right) / 2,
+                1.01,
+                name,
+                transform=axes[0].get_xaxis_transform(),
+                ha="center",
+                va="bottom",
+                fontsize="x-small",
+                rotation=90 if i - start < 3 else 0,
+                clip_on=False,
             )
         start = i
 

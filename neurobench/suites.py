@@ -108,13 +108,21 @@ class Suite:
             task.build()  # unknown tasks and bad parameters fail here, with their own errors
         seeds = data["seeds"]
         if not isinstance(seeds, list | tuple):
-            raise InvalidParameterError(f"suite {name!r}: seeds must be a list of integers, e.g. [0, 1, 2], got {seeds!r}")
+            raise InvalidParameterError(
+                f"suite {name!r}: seeds must be a list of integers, e.g. [0, 1, 2], got {seeds!r}"
+            )
         _check_ints(name, "seeds", seeds, minimum=0)
         if not seeds:
             raise InvalidParameterError(f"suite {name!r}: seeds must list at least one seed, e.g. [0, 1, 2]")
         if len(set(seeds)) != len(seeds):
             raise InvalidParameterError(f"suite {name!r}: seeds must be distinct, got {list(seeds)}")
-        for field, minimum in (("version", 1), ("eval_seed_offset", 1), ("eval_trials", 1), ("budget", 0), ("num_envs", 1)):
+        for field, minimum in (
+            ("version", 1),
+            ("eval_seed_offset", 1),
+            ("eval_trials", 1),
+            ("budget", 0),
+            ("num_envs", 1),
+        ):
             _check_ints(name, field, [data[field]], minimum)
         overlap = set(seeds) & {s + data["eval_seed_offset"] for s in seeds}
         if overlap:
@@ -256,7 +264,11 @@ def _mapping_of(suite: Suite) -> dict[str, Any]:
 @cache
 def known_suites() -> dict[str, Suite]:
     """Every released suite version, by hash (what a submission's suite hash must be one of)."""
-    return {suite.hash: suite for name in suite_names() for suite in map(lambda v, n=name: load_suite(n, v), suite_versions(name))}
+    return {
+        suite.hash: suite
+        for name in suite_names()
+        for suite in map(lambda v, n=name: load_suite(n, v), suite_versions(name))
+    }
 
 
 def latest_versions() -> dict[str, int]:

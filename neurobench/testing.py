@@ -45,7 +45,7 @@ def check_task(task: Any, *, seed: int = 0, steps: int = 300, level_trials: int 
     from neurobench.core.make import single_agent
 
     built = make_task(task)
-    playable = single_agent(built) if getattr(built, "players", 1) > 1 else built
+    playable = single_agent(built) if built.players > 1 else built
     _check_spaces(playable)
     _check_env(playable)
     if isinstance(playable, TrialTask):
@@ -92,7 +92,11 @@ def _check_trials(task: TrialTask, seed: int) -> None:
     n, horizon = batch.n, batch.max_length
     space = task.observation_space
     if batch.obs.shape != (n, horizon, task.obs_channels.size) or batch.obs.dtype != np.float32:
-        _fail(task, "observations", f"shape {batch.obs.shape} dtype {batch.obs.dtype}, expected ({n}, {horizon}, ...) float32")
+        _fail(
+            task,
+            "observations",
+            f"shape {batch.obs.shape} dtype {batch.obs.dtype}, expected ({n}, {horizon}, ...) float32",
+        )
     if not np.isfinite(batch.obs).all():
         _fail(task, "observations", "not all finite")
     inside = (batch.obs >= space.low) & (batch.obs <= space.high)
@@ -183,12 +187,21 @@ def _oracle_action(task: Task, target: Any) -> Any:
 
 
 def _check_grammar(task: Task, seed: int) -> None:
+    """Registered tasks rebuild from their nested data; a task not registered yet from its
+    parameters (through its class)."""
+    from neurobench.core.make import _registered
+
     node = task.node()
     text = json.dumps(node)
-    again = build(json.loads(text))
-    if again.node() != node:
-        _fail(task, "nested data", "rebuilding from JSON gave another task")
-    if isinstance(task, TrialTask) and getattr(task, "players", 1) == 1:
+    if _registered(task):
+        again = build(json.loads(text))
+        if again.node() != node:
+            _fail(task, "nested data", "rebuilding from JSON gave another task")
+    else:
+        again = type(task)(**json.loads(json.dumps(task.params())))
+        if again.params() != task.params():
+            _fail(task, "parameters", "rebuilding from JSON parameters gave another task")
+    if isinstance(task, TrialTask) and task.players == 1:
         a, b = TrialStream(task, seed).take(8), TrialStream(again, seed).take(8)  # type: ignore[arg-type]
         if not np.array_equal(a.obs, b.obs):
             _fail(task, "nested data", "the rebuilt task draws other trials")
@@ -206,7 +219,12 @@ def check_levels(task: Task, *, trials: int = 2000, seed: int = 12345) -> dict[s
     scored["guess"] = float(guess.mean())
     error = SIGMAS * np.hypot(guess.std(ddof=1) / np.sqrt(len(guess)), chance.se) + 1e-9
     if abs(scored["guess"] - chance.value) > error:
-        _fail(task, "chance", f"the guess agent scored {scored['guess']:.4f}, chance is {chance.value:.4f} ± {error:.4f} ({chance.method})")
+        _fail(
+            task,
+            "chance",
+            f"the guess agent scored {scored['guess']:.4f}, chance is {chance.value:.4f} ± {error:.4f} "
+            f"({chance.method})",
+        )
     noise_free = ceiling.value >= 1.0 and ceiling.kind == "exact"
     reference = OracleAgent() if noise_free else IdealObserver()
     best = evaluate(reference, task, seed=seed, n_trials=trials)["score"]  # type: ignore[index]
@@ -214,11 +232,51 @@ def check_levels(task: Task, *, trials: int = 2000, seed: int = 12345) -> dict[s
     error = SIGMAS * np.hypot(best.std(ddof=1) / np.sqrt(len(best)), ceiling.se) + 1e-9
     if ceiling.kind == "bound":
         if scored["ceiling_agent"] > ceiling.value + error:
-            _fail(task, "ceiling", f"{reference.name} scored {scored['ceiling_agent']:.4f}, above the bound {ceiling.value:.4f}")
+            _fail(
+                task,
+                "ceiling",
+                f"{reference.name} scored {scored['ceiling_agent']:.4f}, above the bound {ceiling.value:.4f}",
+            )
     elif abs(scored["ceiling_agent"] - ceiling.value) > error:
         _fail(
             task,
             "ceiling",
-            f"{reference.name} scored {scored['ceiling_agent']:.4f}, the ceiling is {ceiling.value:.4f} ± {error:.4f} ({ceiling.method})",
+            f"{reference.name} scored {scored['ceiling_agent']:.4f}, the ceiling is {ceiling.value:.4f} ± "
+            f"{error:.4f} ({ceiling.method})",
         )
     return scored
+
+
+DIGEST_TRIALS = 32
+
+
+def trial_digest(task: Any, seed: int = 0, trials: int = DIGEST_TRIALS) -> dict[str, Any]:
+    """What pins a task version's trials: a hash of the first trials' targets, lengths and
+    phase codes, and per observation unit the sum and the step-weighted sum (observations
+    are compared to rounding, not hashed: libm's last bits may differ between machines)."""
+    import hashlib
+
+    from neurobench.core.stream import lane_reader
+
+    built = make_task(task)
+    if not isinstance(built, TrialTask):
+        raise ConformanceError(f"{built.name}: only pre-sampled trial tasks have trials to pin")
+    _, next_batch = lane_reader(built, seed)
+    batch = next_batch().take(np.arange(trials))
+    hashed = hashlib.sha256()
+    for array in (batch.target, batch.length, batch.phase):
+        hashed.update(np.ascontiguousarray(array).tobytes())
+    obs = batch.obs.astype(np.float64)
+    step = np.arange(obs.shape[1])[None, :, None]
+    return {
+        "hash": hashed.hexdigest()[:16],
+        "obs_sum": np.round(obs.sum(axis=(0, 1)), 4).tolist(),
+        "obs_weighted": np.round((obs * step).sum(axis=(0, 1)), 3).tolist(),
+    }
+
+
+def pinned_ids() -> list[str]:
+    """Every registered trial-task version: the ids whose trials are pinned."""
+    from neurobench.core.registry import specs
+
+    return [s.id for s in specs("task", latest=False) if make_task(s.id).supervised]

@@ -6,10 +6,17 @@ import pytest
 
 import neurobench
 
-# every registered single task (MultiTask, a schedule of tasks, and the games have tests of their own)
-ALL_TASKS = [info.name for info in neurobench.tasks() if info.family not in ("multitask", "multiagent")]
+# every registered task, its latest version (older versions: ALL_VERSIONS)
+TASKS = [info.name for info in neurobench.tasks()]
+ALL_VERSIONS = [f"{info.name}-v{info.version}" for info in neurobench.tasks(all_versions=True)]
+TRIAL_TASKS = [name for name in TASKS if neurobench.make_task(name).supervised]
 
 
-@pytest.fixture(params=ALL_TASKS)
+@pytest.fixture(params=TASKS)
 def task_name(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture(params=TRIAL_TASKS)
+def trial_task_name(request: pytest.FixtureRequest) -> str:
     return request.param

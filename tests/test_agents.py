@@ -1,123 +1,117 @@
+"""Agents and the one agent loop: records, per-step records with hidden states, and what
+evaluation and plots never do to a trained agent."""
+
 import numpy as np
+import pandas as pd
 import pytest
-from scipy import stats
 
 import neurobench
-from neurobench.agents import IdealObserver, OracleAgent, RandomAgent
-from neurobench.core.rollout import rollout
+import neurobench.plot
+from neurobench.agents import GuessAgent, IdealObserver, OracleAgent, RandomAgent
+from neurobench.agents.base import Agent
+from neurobench.evaluate import evaluate
 
 
-def _success(record):
-    return np.mean([o == "correct" for o in record.outcomes()])
+class LeakyIntegrator(Agent):
+    """A tiny recurrent 'network' in numpy: its hidden state is a leaky sum of the inputs."""
+
+    name = "leaky"
+
+    def __init__(self):
+        self.fitted = 0
+
+    def fit(self, task, *, seed, budget):
+        self.fitted += 1
+        self.prepare(task)
+
+    def prepare(self, task):
+        self.weights = np.asarray(task.evidence_weights())
+
+    def initial_state(self, num_envs, *, seed):
+        return np.zeros((num_envs, self.weights.shape[1]))
+
+    def act(self, obs, state, info):
+        state = 0.8 * np.where(np.asarray(info["new_trial"])[:, None], 0.0, state) + obs @ self.weights
+        return np.where(np.asarray(info["window"]) == 2, state.argmax(axis=1) + 1, 0), state
+
+    def hidden(self, state):
+        return state
 
 
-def test_oracle_scores_100_percent(task_name):
-    env = neurobench.make(task_name)
-    record = rollout(env, OracleAgent(), n_trials=150, seed=0)
-    assert record.outcomes() == ["correct"] * 150
-
-
-def test_ideal_observer_matches_the_analytical_accuracy_of_perceptual_decisions():
-    task = neurobench.make_task("PerceptualDecisionMaking")
-    record = rollout(neurobench.make(task), IdealObserver(), n_trials=3000, seed=1)
-    accuracy = _success(record)
-    expected = task.ceiling().value
-    error = np.sqrt(expected * (1 - expected) / 3000)
-    assert abs(accuracy - expected) < 4 * error
-    # per coherence too: P(correct | coh) = Phi(coh/100 * sqrt(N/2) / sigma_step), N = 20
-    coh = np.array([r["coh"] for r in record.trials])
-    correct = np.array([r["outcome"] == "correct" for r in record.trials])
-    for c in (0.0, 6.4, 12.8):
-        p = stats.norm.cdf(c / 100 * np.sqrt(10) / 0.1)
-        n = np.sum(coh == c)
-        assert abs(correct[coh == c].mean() - p) < 4 * np.sqrt(p * (1 - p) / n) + 1e-9
-
-
-@pytest.mark.parametrize(
-    ("name", "params"),
-    [
-        ("PerceptualDecisionMaking", {"dim_ring": 4}),
-        ("PerceptualDecisionMakingDelayResponse", {}),
-        ("PulseDecisionMaking", {"dt": 5.0}),
-    ],
-)
-def test_ideal_observer_reaches_the_stated_ceiling(name, params):
-    task = neurobench.make_task(name, **params)
-    record = rollout(neurobench.make(task), IdealObserver(), n_trials=1500, seed=2)
-    expected = task.ceiling().value
-    assert abs(_success(record) - expected) < 4 * np.sqrt(expected * (1 - expected) / 1500)
-
-
-def test_pulses_shorter_than_a_step_are_rejected():
-    with pytest.raises(neurobench.InvalidParameterError, match="cue0 can last 10 ms, less than dt = 20"):
-        neurobench.make_task("PulseDecisionMaking", dt=20)
-
-
-def test_random_agent_is_seeded_and_near_chance_when_it_must_answer_once():
-    env = neurobench.make("PerceptualDecisionMaking")
-    first = rollout(env, RandomAgent(), n_trials=300, seed=4)
-    again = rollout(env, RandomAgent(), n_trials=300, seed=4)
-    np.testing.assert_array_equal(first.action, again.action)
-    # one decision step, three actions: a third correct, a third wrong, a third missed
-    assert abs(_success(first) - 1 / 3) < 4 * np.sqrt(2 / 9 / 300)
-
-
-@pytest.mark.parametrize(
-    ("name", "low", "high"),
-    [
-        ("PerceptualDecisionMaking", 0.89, 0.90),
-        ("PulseDecisionMaking", 0.96, 0.961),
-        ("DelayComparison", 0.99, 1.0),
-        ("DelayMatchCategory", 0.95, 0.99),
-        ("DelayMatchSample", 0.9999, 1.0),
-        ("IntervalDiscrimination", 1.0, 1.0),
-    ],
-)
-def test_ceilings_are_below_one_only_where_noise_or_ties_make_errors_unavoidable(name, low, high):
-    ceiling = neurobench.make_task(name).ceiling()
-    assert low <= ceiling.value <= high
-    assert ceiling.method
-
-
-def test_chance_is_guessing_among_the_answers():
-    assert neurobench.make_task("PerceptualDecisionMaking", dim_ring=4).chance == 0.25
-    assert neurobench.make_task("DualDelayMatchSample").chance == 0.25
-    assert neurobench.make_task("DelayPairedAssociation").chance == 0.5
-
-
-@pytest.mark.parametrize(
-    ("name", "n_trials", "tolerance"),
-    [("DelayMatchSample", 600, 0.0), ("DelayComparison", 2000, 0.0), ("DualDelayMatchSample", 600, 0.0)],
-)
-def test_ideal_observer_reaches_the_ceiling_of_noisy_working_memory_tasks(name, n_trials, tolerance):
-    from neurobench.evaluate import evaluate
-
-    task = neurobench.make_task(name)
-    agent = IdealObserver()
-    agent.fit(task, seed=0, budget=0)
-    records = evaluate(agent, task, seed=3, n_trials=n_trials, num_envs=64)
-    success = (records["outcome"] == "correct").mean()
-    expected = task.ceiling().value
-    assert abs(success - expected) <= 4 * np.sqrt(expected * (1 - expected) / n_trials) + 2 / n_trials + tolerance
-
-
-def test_ideal_observer_is_the_oracle_on_noise_free_tasks():
-    from neurobench.evaluate import evaluate
-
-    task = neurobench.make_task("IntervalDiscrimination")
-    agent = IdealObserver()
-    agent.fit(task, seed=0, budget=0)
-    records = evaluate(agent, task, seed=3, n_trials=300)
+def test_records_hold_one_row_per_trial_of_the_first_trials_of_the_stream():
+    records = evaluate(OracleAgent(), "DelayMatchSample", seed=3, n_trials=150, num_envs=16)
+    assert list(records["trial"]) == list(range(150))
+    assert set(records.columns) >= {"trial", "outcome", "score", "reward", "response", "ground_truth"}
     assert (records["outcome"] == "correct").all()
+    assert (records["score"] == 1.0).all()
 
 
-def test_guess_agent_succeeds_at_chance():
-    from neurobench.agents import GuessAgent
-    from neurobench.evaluate import evaluate
+def test_per_step_records_carry_periods_actions_and_the_agents_hidden_state():
+    agent = LeakyIntegrator()
+    records, steps = evaluate(agent, "PerceptualDecisionMaking", seed=0, n_trials=40, num_envs=8, record_steps=True)
+    assert steps.hidden.shape == (len(steps.trial), 2)
+    assert set(np.unique(steps.trial)) == set(records["trial"])
+    one = steps.of_trial(5)
+    names = [steps.period_names[p] for p in one["period"]]
+    assert names[0] == "fixation"
+    assert "stimulus" in names
+    assert list(one["step"]) == list(range(len(one["step"])))
+    assert one["hidden"].shape[0] == len(one["step"])
+    assert np.abs(one["hidden"]).sum() > 0
+    assert agent.fitted == 0  # evaluation prepares, it never trains
 
-    for name in ("DualDelayMatchSample", "DelayPairedAssociation", "PerceptualDecisionMaking"):
-        task = neurobench.make_task(name, **({"dim_ring": 4} if name == "PerceptualDecisionMaking" else {}))
-        agent = GuessAgent()
-        agent.fit(task, seed=0, budget=0)
-        success = (evaluate(agent, task, seed=1, n_trials=3000)["outcome"] == "correct").mean()
-        assert abs(success - task.chance) < 4 * np.sqrt(task.chance * (1 - task.chance) / 3000)
+
+def test_plotting_a_trained_agent_never_retrains_it():
+    agent = LeakyIntegrator()
+    agent.fit(neurobench.make_task("PerceptualDecisionMaking"), seed=0, budget=0)
+    weights = agent.weights.copy()
+    neurobench.plot.trial("PerceptualDecisionMaking", agent=agent, n_trials=2)
+    assert agent.fitted == 1
+    assert np.array_equal(agent.weights, weights)
+
+
+@pytest.mark.parametrize("name", ["PerceptualDecisionMaking", "ReachingDelayResponse", "MatchingPennies"])
+def test_the_random_agent_acts_in_every_kind_of_action_space(name):
+    records = evaluate(RandomAgent(), name, seed=0, n_trials=30, num_envs=4)
+    assert len(records) == 30
+
+
+def test_the_ideal_observer_refuses_a_task_it_cannot_model_clearly():
+    task = neurobench.make_task(
+        {"id": "MultiTask", "params": {"rule_input": False}, "tasks": ["PerceptualDecisionMaking", "DelayMatchSample"]}
+    )
+    with pytest.raises(neurobench.InvalidParameterError, match="no rule input"):
+        evaluate(IdealObserver(), task, seed=0, n_trials=10)
+
+
+def test_the_guess_agent_plays_the_best_blind_policy_withholding_where_that_wins():
+    """On a task where most trials are no-go, the best blind answer is to withhold."""
+    task = neurobench.make_task(
+        {"id": "SideBias", "params": {"probs": [[0.9, 0.1]], "session_trials": 100}, "task": "GoNogo"}
+    )
+    records = evaluate(GuessAgent(), task, seed=0, n_trials=1000)
+    assert records["score"].mean() == pytest.approx(0.9, abs=0.03)
+    assert (records["response"] <= 0).mean() > 0.95  # it withholds: never a go (0: held through a no-go window)
+
+
+@pytest.mark.parametrize("n_trials", [0, -1, 2.5, "10", True])
+def test_evaluation_refuses_a_bad_trial_count(n_trials):
+    with pytest.raises(neurobench.InvalidParameterError, match="n_trials must be an integer"):
+        evaluate(OracleAgent(), "GoNogo", seed=0, n_trials=n_trials)
+
+
+def test_an_agent_acting_out_of_the_space_is_named_in_the_error():
+    class Bad(Agent):
+        name = "bad"
+
+        def act(self, obs, state, info):
+            return np.full(len(obs), 7), state
+
+    with pytest.raises(neurobench.InvalidActionError, match="agent 'bad' on GoNogo"):
+        evaluate(Bad(), "GoNogo", seed=0, n_trials=5)
+
+
+def test_records_are_a_dataframe_with_categorical_outcomes():
+    records = evaluate(RandomAgent(), "GoNogo", seed=0, n_trials=50)
+    assert isinstance(records, pd.DataFrame)
+    assert list(records["outcome"].cat.categories) == ["correct", "fail", "miss", "abort"]

@@ -75,6 +75,6 @@ class Agent(ABC):
     def save(self, folder: Path) -> None:  # noqa: B027 (agents with nothing learned save nothing)
         """Write what the agent learned into ``folder``."""
 
-    def load(self, folder: Path, task: Task) -> None:  # noqa: B027
+    def load(self, folder: Path, task: Task) -> None:
         """Read what :meth:`save` wrote, ready to act on ``task`` (no training)."""
         self.prepare(task)

@@ -29,7 +29,11 @@ class _Chooser(Agent):
         self.n_choices = task.n_actions - 1
 
     def initial_state(self, num_envs: int, *, seed: int) -> dict[str, Any]:
-        return {"rng": np.random.default_rng(seed), "choice": np.zeros(num_envs, dtype=np.int64), "trial": np.zeros(num_envs, dtype=np.int64)}
+        return {
+            "rng": np.random.default_rng(seed),
+            "choice": np.zeros(num_envs, dtype=np.int64),
+            "trial": np.zeros(num_envs, dtype=np.int64),
+        }
 
     def choose(self, obs: np.ndarray, state: dict[str, Any], rows: np.ndarray) -> np.ndarray:
         raise NotImplementedError
@@ -127,7 +131,9 @@ class Exploiter(_Chooser):
     def choose(self, obs: np.ndarray, state: dict[str, Any], rows: np.ndarray) -> np.ndarray:
         mine, theirs, payoff = _feedback(self.channels, obs, rows)
         valid = (mine >= 0) & (theirs >= 0)
-        self.opponent.update(state["mirror"], rows[valid], mine[valid], theirs[valid], (payoff[valid] > 0).astype(np.int64))
+        self.opponent.update(
+            state["mirror"], rows[valid], mine[valid], theirs[valid], (payoff[valid] > 0).astype(np.int64)
+        )
         probs = self.opponent.probs(self.game, state["mirror"], rows)
         even = np.isclose(probs[:, 0], probs[:, 1])
         return np.where(even, 0, probs.argmax(axis=1)) + 1

@@ -150,7 +150,9 @@ class Dataset:
 
     def _restore(self, state: Mapping[str, Any], seed: Seed, ahead: int) -> None:
         if not isinstance(state, Mapping) or state.get("format") != STATE_FORMAT:
-            raise InvalidParameterError(f"state must be what Dataset.state() returned ({STATE_FORMAT}), got {state!r:.80}")
+            raise InvalidParameterError(
+                f"state must be what Dataset.state() returned ({STATE_FORMAT}), got {state!r:.80}"
+            )
         expected = {
             "task": self.task.node(),
             "shard": list(self.shard),
@@ -159,7 +161,9 @@ class Dataset:
         }
         for key, value in expected.items():
             if state.get(key) != value:
-                raise InvalidParameterError(f"this state belongs to a dataset with {key}={state.get(key)!r}, not {value!r}")
+                raise InvalidParameterError(
+                    f"this state belongs to a dataset with {key}={state.get(key)!r}, not {value!r}"
+                )
         if seed is not None and seed != state["seed"]:
             raise InvalidParameterError(f"seed {seed!r} differs from the state's seed {state['seed']!r}")
         worker, workers = self.shard

@@ -232,8 +232,9 @@ def check_actions(task: Task, actions: Any, num_envs: int) -> np.ndarray:
 def _invalid_discrete(task: Task, action: Any, env: int | None) -> InvalidActionError:
     names = ", ".join(f"{i}={label}" for i, label in enumerate(task.action_channels.labels()))
     where = "" if env is None else f" of environment {env}"
+    shown = action.item() if isinstance(action, np.generic) else action
     return InvalidActionError(
-        f"action {action!r}{where} is not in the action space Discrete({task.n_actions}) of {task.name}; "
+        f"action {shown!r}{where} is not in the action space Discrete({task.n_actions}) of {task.name}; "
         f"valid actions: {names}"
     )
 

@@ -26,7 +26,7 @@ VECTOR_PARAMS = ("trials_per_episode", "max_steps", "autoreset_mode")
 def single_agent(task: Task, opponent: str | None = None) -> Task:
     """``task`` if one agent plays it, else the game against ``opponent`` (by default its
     reference opponent) as a one-player task."""
-    players = getattr(task, "players", 1)
+    players = task.players
     if players == 1:
         if opponent is not None:
             raise InvalidParameterError(f"{task.name} is a single-agent task: it has no opponent to choose")
@@ -44,13 +44,24 @@ def make(task: Any, **kwargs: Any) -> TaskEnv:
     env_kwargs, opponent = _split(kwargs, ENV_PARAMS)
     built = single_agent(make_task(task, **kwargs), opponent)
     env = TaskEnv(built, **env_kwargs)
-    env.spec = EnvSpec(
-        id=f"{NAMESPACE}/{built.node()['id']}",
-        entry_point="neurobench.core.make:make_env",
-        vector_entry_point="neurobench.core.make:make_vec_env",
-        kwargs={"task": built.node(), **env_kwargs},
-    )
+    if _registered(built):  # its spec rebuilds it (a task not yet registered has none)
+        env.spec = EnvSpec(
+            id=f"{NAMESPACE}/{built.node()['id']}",
+            entry_point="neurobench.core.make:make_env",
+            vector_entry_point="neurobench.core.make:make_vec_env",
+            kwargs={"task": built.node(), **env_kwargs},
+        )
     return env
+
+
+def _registered(task: Task) -> bool:
+    from neurobench.core.errors import NeuroBenchError
+
+    try:
+        build(task.node())
+    except NeuroBenchError:
+        return False
+    return True
 
 
 def make_vec(task: Any, num_envs: int = 1, **kwargs: Any) -> TaskVectorEnv:

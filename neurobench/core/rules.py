@@ -229,7 +229,9 @@ class Branching(FixateThenChoose):
         resume[:] = trials.length[:, None, None]
         for action, period in self.branches.items():
             start, end = trials.periods[period]
-            resume[rows, :, action] = np.where(np.arange(trials.max_length)[None, :] <= window_end[:, None], start[:, None], trials.length[:, None])
+            resume[rows, :, action] = np.where(
+                np.arange(trials.max_length)[None, :] <= window_end[:, None], start[:, None], trials.length[:, None]
+            )
             phase[rows, end - 1] |= FINAL
         return phase, resume
 

@@ -65,10 +65,6 @@ class StepTask(Task):
 
     spec: TaskSpec | None = field(default=None, compare=False, repr=False)
 
-    @property
-    def players(self) -> int:
-        return 1
-
     @abstractmethod
     def init(self, n: int, rng: np.random.Generator) -> State:
         """State of ``n`` fresh sessions (before their first trial)."""
@@ -136,7 +132,7 @@ class StepEngine(Engine):
             trials = {"index": self._index.copy(), **out.trials}
             state = self._begin(state, finished)
         self._state = state
-        self._new = ended
+        self._new = ended.copy()
         obs, view = self.observe()
         return StepResult(obs, reward, ended, target, trials, view)
 
@@ -172,7 +168,8 @@ class StepEngine(Engine):
         if bad.any():
             env, player = (int(i[0]) for i in np.nonzero(bad))
             raise InvalidActionError(
-                f"action {action[env, player]} of player {player} in environment {env} is not in Discrete({n}) of "
+                f"action {action[env, player].item()} of player {player} in environment {env} is not in "
+                f"Discrete({n}) of "
                 f"{self.task.name}"
             )
         return action

@@ -78,7 +78,9 @@ class TrialStream:
             if self.task.stream == "sequential":
                 self._draw_sequential(c)
             else:
-                batch, _ = self.task.sample_chunk(chunk_generator(self.key, c), self.chunk_size, c * self.chunk_size, None)
+                batch, _ = self.task.sample_chunk(
+                    chunk_generator(self.key, c), self.chunk_size, c * self.chunk_size, None
+                )
                 self._remember(c, batch)
         self._cache.move_to_end(c)
         return self._cache[c]

@@ -151,6 +151,11 @@ class Task(ABC):
     def action_space(self) -> gym.spaces.Space: ...
 
     @property
+    def players(self) -> int:
+        """How many agents play it at once (games: 2)."""
+        return 1
+
+    @property
     def continuous(self) -> bool:
         """Whether actions are continuous (``Box``)."""
         return isinstance(self.action_space, gym.spaces.Box)

@@ -91,7 +91,7 @@ class TrialEngine(Engine):
         if len(finished):
             trials = self._records(rows, ended)
             self._deal(finished)
-        self._new = ended
+        self._new = ended.copy()
         obs, view = self.observe()
         return StepResult(obs, reward, ended, target, trials, view)
 
@@ -396,5 +396,6 @@ class TrialSession(Session):
 def check_error(task: TrialTask, action: Any) -> InvalidActionError:
     names = ", ".join(f"{i}={label}" for i, label in enumerate(task.action_channels.labels()))
     return InvalidActionError(
-        f"action {action!r} is not in the action space Discrete({task.n_actions}) of {task.name}; valid actions: {names}"
+        f"action {action!r} is not in the action space Discrete({task.n_actions}) of {task.name}; "
+        f"valid actions: {names}"
     )

@@ -36,7 +36,9 @@ class ParallelView(ParallelEnv):
 
     metadata: dict[str, Any] = {"name": "neurobench_parallel_v1", "render_modes": [], "is_parallelizable": True}  # noqa: RUF012
 
-    def __init__(self, seats: Sequence[tuple[str, Engine, int]], max_steps: int | None, trials: int | None = None) -> None:
+    def __init__(
+        self, seats: Sequence[tuple[str, Engine, int]], max_steps: int | None, trials: int | None = None
+    ) -> None:
         self._seats = {name: (engine, seat) for name, engine, seat in seats}
         self._engines = list(dict.fromkeys(engine for _, engine, _ in seats))
         self.possible_agents = [name for name, _, _ in seats]
@@ -59,8 +61,10 @@ class ParallelView(ParallelEnv):
             from neurobench.core.seeding import entropy
 
             self._key = entropy(seed)
-            views = [engine.reset([*np.atleast_1d(self._key).tolist(), k] if len(self._engines) > 1 else self._key)
-                     for k, engine in enumerate(self._engines)]
+            views = [
+                engine.reset([*np.atleast_1d(self._key).tolist(), k] if len(self._engines) > 1 else self._key)
+                for k, engine in enumerate(self._engines)
+            ]
             observed = dict(zip(self._engines, views, strict=True))
         else:
             for engine in self._engines:
@@ -108,18 +112,21 @@ class ParallelView(ParallelEnv):
         for agent, (engine, seat) in self._seats.items():
             obs, view = observed[engine]
             players = engine.task.players
-            pick = (lambda a: a[0, seat]) if players > 1 else (lambda a: a[0])
-            observations[agent] = np.asarray(pick(obs), dtype=np.float32)
+            where = (0, seat) if players > 1 else (0,)
+            observations[agent] = np.asarray(obs[where], dtype=np.float32)
             info = {
-                "target": pick(view.target),
-                "window": int(pick(view.window)),
+                "target": view.target[where],
+                "window": int(view.window[where]),
                 "step": int(view.step[0]),
                 "trial_index": int(view.trial[0]),
                 "new_trial": bool(view.new_trial[0]),
             }
             if results is not None and results[engine].trials is not None and results[engine].ended[0]:
                 trials = results[engine].trials
-                mine = {k: (v[:, seat] if players > 1 and v.ndim == 2 and v.shape[1] == players else v) for k, v in trials.items()}
+                mine = {
+                    k: (v[:, seat] if players > 1 and v.ndim == 2 and v.shape[1] == players else v)
+                    for k, v in trials.items()
+                }
                 info["trial"] = trial_record(mine, 0)
             infos[agent] = info
         return observations, infos
@@ -128,7 +135,7 @@ class ParallelView(ParallelEnv):
 def parallel_env(game: Any, *, trials_per_episode: int = 100, **params: Any) -> ParallelView:
     """A game as a PettingZoo parallel env, one agent per player (``player_0``, ...)."""
     task = make_task(game, **params)
-    players = getattr(task, "players", 1)
+    players = task.players
     if players < 2:
         raise InvalidParameterError(f"{task.name} is played by one agent: use neurobench.make({task.name!r})")
     check_int("trials_per_episode", trials_per_episode, minimum=1)
@@ -149,7 +156,7 @@ class Combined(Task):
         built = tuple(build(t) for t in self.tasks)
         if len(built) < 2:
             raise InvalidParameterError(f"combine needs at least two tasks, got {len(built)}")
-        if any(getattr(t, "players", 1) > 1 for t in built):
+        if any(t.players > 1 for t in built):
             raise InvalidParameterError("combine runs one-player tasks side by side; play games with parallel_env")
         dts = {t.dt for t in built}
         if len(dts) > 1:
@@ -175,7 +182,9 @@ class Combined(Task):
     @property
     def observation_space(self) -> gym.spaces.Box:
         spaces = [t.observation_space for t in self.tasks]
-        return gym.spaces.Box(np.concatenate([s.low for s in spaces]), np.concatenate([s.high for s in spaces]), dtype=np.float32)
+        return gym.spaces.Box(
+            np.concatenate([s.low for s in spaces]), np.concatenate([s.high for s in spaces]), dtype=np.float32
+        )
 
     @property
     def action_space(self) -> gym.spaces.MultiDiscrete:

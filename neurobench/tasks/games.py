@@ -26,9 +26,9 @@ import numpy as np
 from neurobench.core.channels import Channels
 from neurobench.core.checks import check_number, check_values
 from neurobench.core.errors import InvalidParameterError
+from neurobench.core.registry import TaskSpec
 from neurobench.core.rules import Outcome
 from neurobench.core.step import Now, State, StepOutcome, StepTask
-from neurobench.core.registry import TaskSpec
 from neurobench.core.task import Level, Paper
 from neurobench.core.timing import to_steps
 from neurobench.core.trials import NOISE_CLIP
@@ -60,7 +60,7 @@ class ChoiceGame(StepTask):
             )
         self.validate()
 
-    def validate(self) -> None:  # noqa: B027 (optional hook)
+    def validate(self) -> None:
         """Game-specific parameter checks."""
 
     # -- what games define -----------------------------------------------------------
@@ -201,7 +201,7 @@ class ChoiceGame(StepTask):
             target[known, player] = self.best_response(other[known], player) + 1
         return obs, Now(target, np.repeat(window[:, None], 2, axis=1), t.copy(), go.astype(np.int16))
 
-    def paint_extra(self, state: State, obs: np.ndarray) -> None:  # noqa: B027 (games with a stimulus)
+    def paint_extra(self, state: State, obs: np.ndarray) -> None:
         """Write the extra inputs into ``obs`` ``[n, 2, D]``."""
 
     def _chance(self) -> Level:
@@ -374,7 +374,9 @@ class JointPerceptualDecision(ChoiceGame):
             valid = (chosen != MISS).all(axis=1)
             confidence = np.where(reported == MISS, -1, reported % 2)
             coin = play.integers(2, size=len(rows))
-            leader = np.where(confidence[:, 0] > confidence[:, 1], 0, np.where(confidence[:, 1] > confidence[:, 0], 1, coin))
+            leader = np.where(
+                confidence[:, 0] > confidence[:, 1], 0, np.where(confidence[:, 1] > confidence[:, 0], 1, coin)
+            )
             decision = np.where(chosen[:, 0] == chosen[:, 1], chosen[:, 0], chosen[np.arange(len(rows)), leader])
             right = (decision == state["truth"][rows]).astype(np.float64)
             pay = np.where(valid[:, None], right[:, None], self.miss_reward).repeat(2, axis=1)
@@ -467,6 +469,10 @@ SPECS = [
         {},
         FAMILY,
         ("multi-agent", "game", "perceptual", "confidence", "cooperation"),
-        Paper("Bahrami et al. (2010)", "Optimally interacting minds", "https://www.science.org/doi/10.1126/science.1185718"),
+        Paper(
+            "Bahrami et al. (2010)",
+            "Optimally interacting minds",
+            "https://www.science.org/doi/10.1126/science.1185718",
+        ),
     ),
 ]

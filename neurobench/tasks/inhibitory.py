@@ -47,7 +47,9 @@ class GoNogo(TimedTask):
         return trials.build(ground_truth=go, answer=go)
 
     def _chance(self) -> Level:
-        return Level(0.5, "exact: go and no-go trials are equally likely; always going or always withholding scores 0.5")
+        return Level(
+            0.5, "exact: go and no-go trials are equally likely; always going or always withholding scores 0.5"
+        )
 
 
 SPECS = [

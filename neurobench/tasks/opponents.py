@@ -52,7 +52,9 @@ class Opponent(ABC):
     def probs(self, game: ChoiceGame, state: dict[str, np.ndarray], rows: np.ndarray) -> np.ndarray:
         """Its mixed strategy ``[m, n_choices]`` for the next trial of sessions ``rows``."""
 
-    def update(self, state: dict[str, np.ndarray], rows: np.ndarray, theirs: np.ndarray, mine: np.ndarray, won: np.ndarray) -> None:  # noqa: B027
+    def update(
+        self, state: dict[str, np.ndarray], rows: np.ndarray, theirs: np.ndarray, mine: np.ndarray, won: np.ndarray
+    ) -> None:
         """Learn from completed trials: the other player's choices, its own, and whether
         the other player won (was paid more than nothing)."""
 
@@ -84,7 +86,9 @@ class TitForTat(Opponent):
     def probs(self, game: ChoiceGame, state: dict[str, np.ndarray], rows: np.ndarray) -> np.ndarray:
         return np.eye(game.n_choices)[state["last"][rows]]
 
-    def update(self, state: dict[str, np.ndarray], rows: np.ndarray, theirs: np.ndarray, mine: np.ndarray, won: np.ndarray) -> None:
+    def update(
+        self, state: dict[str, np.ndarray], rows: np.ndarray, theirs: np.ndarray, mine: np.ndarray, won: np.ndarray
+    ) -> None:
         state["last"][rows] = theirs
 
 
@@ -105,7 +109,9 @@ class WinStayLoseShift(Opponent):
         intended = np.eye(game.n_choices)[state["next"][rows]]
         return intended * (1 - self.error) + (1 - intended) * self.error / (game.n_choices - 1)
 
-    def update(self, state: dict[str, np.ndarray], rows: np.ndarray, theirs: np.ndarray, mine: np.ndarray, won: np.ndarray) -> None:
+    def update(
+        self, state: dict[str, np.ndarray], rows: np.ndarray, theirs: np.ndarray, mine: np.ndarray, won: np.ndarray
+    ) -> None:
         my_payoff = PrisonersDilemma.DROPS[theirs, mine, 1]
         stay = my_payoff >= PrisonersDilemma.DROPS[0, 0, 1]  # the reward (4) or the temptation (6)
         state["next"][rows] = np.where(stay, mine, 1 - mine)
@@ -158,7 +164,9 @@ class PredictiveOpponent(Opponent):
         # the computer wins on different targets: choose target 0 when the other is predicted not to
         return np.stack([1 - p_first, p_first], axis=1)
 
-    def update(self, state: dict[str, np.ndarray], rows: np.ndarray, theirs: np.ndarray, mine: np.ndarray, won: np.ndarray) -> None:
+    def update(
+        self, state: dict[str, np.ndarray], rows: np.ndarray, theirs: np.ndarray, mine: np.ndarray, won: np.ndarray
+    ) -> None:
         for k, base in self._tests:
             usable = state["seen"][rows] >= k
             context = self._context(state, rows, k, base)
@@ -375,7 +383,9 @@ class Versus(StepTask):
         from neurobench.tasks.partners import pooled_bound
 
         if isinstance(self.game, JointPerceptualDecision):
-            return Level(pooled_bound(self.game), "bound: both observers' evidence pooled (sign of the summed evidence)", "bound")
+            return Level(
+                pooled_bound(self.game), "bound: both observers' evidence pooled (sign of the summed evidence)", "bound"
+            )
         return self._best_of([self.ideal_observer()], "ceiling", "the best known reference player")
 
     def _blind_players(self) -> list[Agent]:
@@ -392,7 +402,9 @@ class Versus(StepTask):
 
         best: tuple[float, float, str] | None = None
         for player in players:
-            records = evaluate(player, self, seed=2**31 - 2, n_trials=LEVEL_SESSIONS * self.session_trials, num_envs=LEVEL_SESSIONS)
+            records = evaluate(
+                player, self, seed=2**31 - 2, n_trials=LEVEL_SESSIONS * self.session_trials, num_envs=LEVEL_SESSIONS
+            )
             assert not isinstance(records, tuple)
             per_session = records.groupby(records["trial"] % LEVEL_SESSIONS)["score"].mean()
             value, se = float(per_session.mean()), float(per_session.std(ddof=1) / np.sqrt(len(per_session)))
@@ -427,4 +439,3 @@ class Versus(StepTask):
             return WinStayLoseShiftPlayer()
         assert self.computer is not None
         return Exploiter(OPPONENTS[type(self.game)][self.opponent])
-

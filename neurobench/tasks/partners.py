@@ -127,6 +127,8 @@ class IdealPartnerAgent(Agent):
     def initial_state(self, num_envs: int, *, seed: int) -> dict[str, np.ndarray]:
         return self.member.init(num_envs)
 
-    def act(self, obs: np.ndarray, state: dict[str, np.ndarray], info: Mapping[str, np.ndarray]) -> tuple[np.ndarray, Any]:
+    def act(
+        self, obs: np.ndarray, state: dict[str, np.ndarray], info: Mapping[str, np.ndarray]
+    ) -> tuple[np.ndarray, Any]:
         self.member.begin(state, np.flatnonzero(np.asarray(info["new_trial"])))
         return self.member.act(state, {"t": np.asarray(info["step"])}, obs), state

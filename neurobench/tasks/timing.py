@@ -35,7 +35,9 @@ def graded_reward(error_ms: np.ndarray, tolerance_ms: np.ndarray, correct: float
     return np.where(inside, np.maximum(closeness**1.5, 0.1) * correct, 0.0)
 
 
-def paint_production(task: TimedTask, trials: TrialBuilder, window: str, since: np.ndarray, interval: np.ndarray) -> None:
+def paint_production(
+    task: TimedTask, trials: TrialBuilder, window: str, since: np.ndarray, interval: np.ndarray
+) -> None:
     """Fill the production ``window`` of a timing task: per step, the production time is
     ``since`` ms before the window's first step plus the steps into it; on-time steps
     (error within the tolerance) get the graded payoff of a go, the others the fail
@@ -143,7 +145,11 @@ def best_fixed_production(task: TimedTask, interval_period: str, gain: float) ->
     best, best_step = 0.0, 0
     for k in range(int(2 * max(law) * gain) + 1):
         produced = since + k * task.dt
-        p = sum(w for steps, w in law.items() if abs(produced - steps * task.dt * gain) <= margin * steps * task.dt * gain + 25)
+        p = sum(
+            w
+            for steps, w in law.items()
+            if abs(produced - steps * task.dt * gain) <= margin * steps * task.dt * gain + 25
+        )
         if p > best:
             best, best_step = p, k
     return Level(best, f"exact: going at step {best_step} of the production window whatever the interval"), best_step

@@ -165,7 +165,9 @@ class DawTwoStep(TimedTask):
             if getattr(self, name) > 1:
                 raise InvalidParameterError(f"{name} must be a probability, got {getattr(self, name)!r}")
         if self.p_common < 0.5:
-            raise InvalidParameterError(f"p_common must be >= 0.5 (common transitions are the likelier), got {self.p_common}")
+            raise InvalidParameterError(
+                f"p_common must be >= 0.5 (common transitions are the likelier), got {self.p_common}"
+            )
 
     @property
     def sequential(self) -> bool:
@@ -207,7 +209,9 @@ class DawTwoStep(TimedTask):
         state1_high = (first[:, None] ^ switched).ravel()
         n = sessions * m
         common = rng.random((n, 2)) < self.p_common
-        reached = np.stack([np.where(common[:, 0], 1, 2), np.where(common[:, 1], 2, 1)], axis=1)  # state after actions 1, 2
+        reached = np.stack(
+            [np.where(common[:, 0], 1, 2), np.where(common[:, 1], 2, 1)], axis=1
+        )  # state after actions 1, 2
         high = np.where(state1_high, 1, 2)
         p_paid = np.where(reached == high[:, None], self.high_reward_p, self.low_reward_p)
         paid = rng.random((n, 2)) < p_paid
@@ -219,7 +223,11 @@ class DawTwoStep(TimedTask):
         trials.answer(high, "choice")
         trials.payoffs()[:, 0, 1:] = paid * self.rewards["correct"]  # type: ignore[index]
         batch = trials.build(
-            ground_truth=high, answer=high, state_after1=reached[:, 0], state_after2=reached[:, 1], paid1=paid[:, 0],
+            ground_truth=high,
+            answer=high,
+            state_after1=reached[:, 0],
+            state_after2=reached[:, 1],
+            paid1=paid[:, 0],
             paid2=paid[:, 1],
         )
         return batch, (state1_high.reshape(sessions, m)[:, -1])
@@ -229,6 +237,7 @@ class DawTwoStep(TimedTask):
 
     def _ceiling(self) -> Level:
         return Level(1.0, _BOUND, "bound")
+
 
 SPECS = [
     TaskSpec(

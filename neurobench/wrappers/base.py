@@ -48,7 +48,7 @@ class TaskWrapper(TrialTask):
             )
         self.validate()
 
-    def validate(self) -> None:  # noqa: B027 (optional hook)
+    def validate(self) -> None:
         """Check the modifier's own parameters against the task it wraps."""
 
     def transform(self, batch: TrialBatch, rng: np.random.Generator) -> TrialBatch:

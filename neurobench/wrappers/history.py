@@ -53,7 +53,9 @@ class AnswerSchedule(TaskWrapper):
         super().__post_init__()
         check_int("session_trials", self.session_trials, minimum=1)
         if self.task.sequential:
-            raise InvalidParameterError(f"{self.modifier} needs independent trials; {self.task.name} has its own history")
+            raise InvalidParameterError(
+                f"{self.modifier} needs independent trials; {self.task.name} has its own history"
+            )
 
     @property
     def sequential(self) -> bool:
@@ -395,7 +397,11 @@ class HistoryPolicy(Agent):
         new = np.flatnonzero(np.asarray(info["new_trial"]) & (state["seen"] >= 0))
         if len(new):
             index = np.searchsorted(self.actions, state["seen"][new]) if np.all(np.diff(self.actions) > 0) else None
-            answers = index if index is not None else np.array([int(np.flatnonzero(self.actions == a)[0]) for a in state["seen"][new]])
+            answers = (
+                index
+                if index is not None
+                else np.array([int(np.flatnonzero(self.actions == a)[0]) for a in state["seen"][new]])
+            )
             self.predictor.observe(state["predictor"], new, answers)
             state["seen"][new] = -1
         rows = np.arange(len(obs))

@@ -27,7 +27,7 @@ import numpy as np
 from neurobench.core.channels import Channels
 from neurobench.core.checks import check_int
 from neurobench.core.errors import InvalidParameterError, UnknownNameError
-from neurobench.core.rules import N_PHASES, Response, ResponseRule
+from neurobench.core.rules import Response, ResponseRule
 from neurobench.core.task import STREAMS, Level, TrialTask, plain
 from neurobench.core.timing import Duration
 from neurobench.core.trials import TrialBatch
@@ -116,7 +116,9 @@ class MultiTask(TrialTask):
                 )
         dts = {t.dt for t in built}
         if len(dts) > 1:
-            raise InvalidParameterError(f"MultiTask tasks must share dt; got {sorted(dts)} for {[t.name for t in built]}")
+            raise InvalidParameterError(
+                f"MultiTask tasks must share dt; got {sorted(dts)} for {[t.name for t in built]}"
+            )
         if self.schedule not in SCHEDULES:
             raise UnknownNameError("schedule", self.schedule, SCHEDULES)
         if self.stream not in STREAMS:
@@ -221,7 +223,9 @@ class MultiTask(TrialTask):
         from neurobench.agents.reference import ByRule, IdealObserver
 
         if not self.rule_input:
-            raise InvalidParameterError(f"{self.name} has no rule input: its ideal observer would have to infer the task")
+            raise InvalidParameterError(
+                f"{self.name} has no rule input: its ideal observer would have to infer the task"
+            )
         return ByRule([IdealObserver() for _ in self.tasks], self.tasks, self.obs_channels["rule"])
 
     # -- trials ------------------------------------------------------------------------
@@ -257,7 +261,7 @@ class MultiTask(TrialTask):
             obs[..., self.obs_channels["rule"].start + k] = valid
         offset = int(self.rule.offsets[k])  # type: ignore[attr-defined]
         phase = ((part.phase.astype(np.int32) + offset) * valid).astype(np.int32)
-        periods = {name: (part.length, part.length) for name in self.period_names}
+        periods = dict.fromkeys(self.period_names, (part.length, part.length))
         periods.update(part.periods)
         conditions: dict[str, np.ndarray] = {"task": np.full(part.n, k)}
         if "answer" in part.conditions:
@@ -271,7 +275,13 @@ class MultiTask(TrialTask):
         credit = _widen(part.credit, width)
         resume = part.resume if part.resume is None or part.resume.ndim == 2 else _widen(part.resume, width)
         return dataclasses.replace(
-            part, obs=obs, phase=phase, periods=periods, conditions=conditions, payoff=payoff, credit=credit,
+            part,
+            obs=obs,
+            phase=phase,
+            periods=periods,
+            conditions=conditions,
+            payoff=payoff,
+            credit=credit,
             resume=resume,
         )
 
@@ -287,7 +297,9 @@ def _mean_level(levels: list[Level], what: str) -> Level:
     kinds = {level.kind for level in levels}
     kind = "bound" if "bound" in kinds else "estimate" if "estimate" in kinds else "exact"
     se = float(np.sqrt(sum(level.se**2 for level in levels)) / len(levels))
-    return Level(float(np.mean([level.value for level in levels])), f"{kind}: {what} (each task equally often)", kind, se)
+    return Level(
+        float(np.mean([level.value for level in levels])), f"{kind}: {what} (each task equally often)", kind, se
+    )
 
 
 @dataclass(frozen=True, eq=False)
@@ -350,4 +362,6 @@ class ScheduleAttr(TaskWrapper):
         return assemble(parts, ids), carry
 
     def _ceiling(self) -> Level:
-        return _mean_level([v.ceiling() for v in self.variants], f"the mean of the ceilings at each value of {self.attribute}")
+        return _mean_level(
+            [v.ceiling() for v in self.variants], f"the mean of the ceilings at each value of {self.attribute}"
+        )
