@@ -212,7 +212,7 @@ def test_any_trial_is_drawn_without_the_ones_before_it():
 def test_the_engine_view_records_periods_and_the_active_mask_freezes_environments():
     task = neurobench.make_task("DelayMatchSample")
     engine = task.engine(3)
-    _, view = engine.reset(0)
+    engine.reset(0)
     names = task.period_names
     assert [names[p] for p in engine.periods()] == ["fixation"] * 3
     result = engine.step(np.zeros(3, dtype=np.int64), active=np.array([True, False, True]))

@@ -29,7 +29,7 @@ def test_combined_tasks_pass_pettingzoos_tests_and_a_rejected_step_changes_nothi
     first, second = env.possible_agents
     with pytest.raises(InvalidActionError, match=second):
         env.step({first: 0, second: 9})
-    observations, _, _, _, infos = env.step({first: 0, second: 0})
+    _, _, _, _, infos = env.step({first: 0, second: 0})
     assert infos[first]["step"] == 1
     assert infos[second]["step"] == 1
 
@@ -106,7 +106,7 @@ def test_opponents_learn_from_the_whole_session_and_not_from_misses():
     assert state["counts0_2"][0, 0].tolist() == [120, 120]
     task = neurobench.make_task({"id": "Versus", "params": {"opponent": "algorithm1"}, "task": "MatchingPennies"})
     engine = task.engine(1)
-    _, view = engine.reset(0)
+    engine.reset(0)
     missed = 0
     for _ in range(40):  # fixate through every window: every trial is missed
         result = engine.step(np.array([0]))

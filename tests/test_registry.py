@@ -50,7 +50,7 @@ def test_a_task_built_from_its_class_takes_its_canonical_identity():
 def test_duplicate_ids_bad_factories_and_unknown_parameters_are_refused_by_name():
     with pytest.raises(RegistrationError, match="PerceptualDecisionMaking-v1 is already registered"):
         register(TaskSpec("PerceptualDecisionMaking", 1, PerceptualDecisionMaking))
-    with pytest.raises(RegistrationError, match="'Broken'.*not callable"):
+    with pytest.raises(RegistrationError, match=r"'Broken'.*not callable"):
         register(TaskSpec("Broken", 0, 42))  # type: ignore[arg-type]
     with pytest.raises(RegistrationError, match=r"parameters \['colour'\] are not accepted"):
         register(TaskSpec("Colourful", 0, PerceptualDecisionMaking, {"colour": "red"}))

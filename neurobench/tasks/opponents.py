@@ -52,7 +52,7 @@ class Opponent(ABC):
     def probs(self, game: ChoiceGame, state: dict[str, np.ndarray], rows: np.ndarray) -> np.ndarray:
         """Its mixed strategy ``[m, n_choices]`` for the next trial of sessions ``rows``."""
 
-    def update(
+    def update(  # noqa: B027 (opponents that learn nothing keep this)
         self, state: dict[str, np.ndarray], rows: np.ndarray, theirs: np.ndarray, mine: np.ndarray, won: np.ndarray
     ) -> None:
         """Learn from completed trials: the other player's choices, its own, and whether
