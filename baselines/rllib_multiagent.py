@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from neurobench.baselines.rllib_ppo import PPOAgent
+from neurobench.baselines.rllib_ppo import PPOAgent, _safe
 
 from neurobench.core.errors import InvalidParameterError
 from neurobench.core.task import Task
@@ -35,18 +35,17 @@ class MultiAgentPPO(PPOAgent):
         from ray.rllib.env.wrappers.pettingzoo_env import ParallelPettingZooEnv
         from ray.tune.registry import register_env
 
-        from neurobench.tasks.game_tasks import GameTask
-        from neurobench.tasks.games import make_game
+        import neurobench
 
-        if not isinstance(task, GameTask):
+        game = getattr(task, "game", None)
+        if game is None:
             raise InvalidParameterError(
                 f"ppo_multiagent trains on two-player games (the multiagent suite); {task.name} is a "
                 f"single-agent task: use ppo_lstm or ppo_mlp"
             )
         trials = self.settings["trials_per_episode"]
-        settings = {**task.settings, "trials_per_episode": trials}
-        name = f"neurobench-{task.game}-selfplay"
-        register_env(name, lambda _context: ParallelPettingZooEnv(make_game(task.game, **settings)))
+        name = f"neurobench-{_safe(game.name)}-selfplay"
+        register_env(name, lambda _context: ParallelPettingZooEnv(neurobench.parallel_env(game, trials_per_episode=trials)))
         policies, mapping = ({"shared"}, _shared) if self.shared_policy else (set(PLAYERS), _own)
         return config.environment(env=name).multi_agent(policies=policies, policy_mapping_fn=mapping)
 

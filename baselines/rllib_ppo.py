@@ -127,6 +127,7 @@ class PPOAgent(Agent):
                 _save(algo, checkpoint, done)
             self.module = algo.get_module(self.module_id)
             self.module.eval()
+            self.width = task.n_actions if task.continuous else None
             self.trained_steps = done
         finally:
             algo.stop()
@@ -169,23 +170,18 @@ class PPOAgent(Agent):
 
     def _environment(self, config: Any, task: Task) -> Any:
         """Train on the task's env: registered with RLlib as a creator holding the task
-        itself, so modified tasks, schedules and games all work (and remote env runners
-        get it by pickling). With ``vectorize_mode: vector_entry_point`` the creator builds
-        NeuroBench's native vector env."""
+        itself, so modified tasks, schedules and games against their opponents all work (and
+        remote env runners get it by pickling). With ``vectorize_mode: vector_entry_point``
+        the creator builds NeuroBench's native vector env (for every task kind)."""
         from ray.tune.registry import register_env
 
         from neurobench.core.env import TaskEnv
         from neurobench.core.vector import TaskVectorEnv
-        from neurobench.tasks.game_tasks import GameTask
 
         trials = self.settings["trials_per_episode"]
 
         def create(context: Mapping[str, Any]) -> Any:
             num_envs = context.get("num_envs")
-            if isinstance(task, GameTask):
-                if num_envs:
-                    return gym.vector.SyncVectorEnv([lambda: task.env(trials)] * num_envs)
-                return task.env(trials)
             if num_envs:
                 return TaskVectorEnv(task, num_envs, trials_per_episode=trials)
             return TaskEnv(task, trials_per_episode=trials)
@@ -193,6 +189,28 @@ class PPOAgent(Agent):
         name = f"neurobench-{_safe(task.name)}"
         register_env(name, create)
         return config.environment(env=name)
+
+    def save(self, folder: Path) -> None:
+        """The trained policy (an RLModule checkpoint), to act later without retraining."""
+        self.module.save_to_path(str(Path(folder).resolve() / "module"))
+
+    def load(self, folder: Path, task: Task) -> None:
+        """A policy saved by :meth:`save`, or the latest training checkpoint of :meth:`fit`."""
+        from ray.rllib.core.rl_module.rl_module import RLModule
+
+        folder = Path(folder).resolve()
+        path = folder / "module"
+        if not path.exists():  # fit's algorithm checkpoint holds the module too
+            path = folder / "checkpoint" / "learner_group" / "learner" / "rl_module" / self.module_id
+        self.module = RLModule.from_checkpoint(str(path))
+        self.module.eval()
+        self.width = task.n_actions if task.continuous else None
+
+    def hidden(self, state: tuple[Any, Any]) -> np.ndarray | None:
+        recurrent = state[0]
+        if recurrent is None:
+            return None
+        return recurrent["h"].numpy() if "h" in recurrent else None
 
     # -- acting --------------------------------------------------------------------
     def initial_state(self, num_envs: int, *, seed: int) -> tuple[Any, Any]:
@@ -216,6 +234,12 @@ class PPOAgent(Agent):
             else:
                 out = self.module.forward_inference({"obs": observation[:, None], "state_in": recurrent})
                 logits, recurrent = out["action_dist_inputs"][:, 0], out["state_out"]
+            if self.width is not None:  # a Box action: the Gaussian's mean (and log std after it)
+                mean = logits[:, : self.width]
+                if not self.settings["greedy"]:
+                    std = torch.exp(logits[:, self.width :])
+                    mean = mean + std * torch.randn(mean.shape, generator=generator)
+                return np.clip(mean.numpy(), -1.0, 1.0), (recurrent, generator)
             actions = choose(logits, self.settings["greedy"], generator)
         return actions, (recurrent, generator)
 

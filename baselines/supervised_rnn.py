@@ -21,6 +21,7 @@ is perfect on the dataset to about 0.82 success.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -92,7 +93,8 @@ class SupervisedRNN(Agent):
         torch.set_num_threads(1)
         torch.manual_seed(seed)
         check_int("budget", budget, minimum=0)
-        self.net = _network(self.cell, task.obs_channels.size, self.hidden_size, int(task.action_space.n))
+        self.continuous = task.continuous
+        self.net = _network(self.cell, task.obs_channels.size, self.hidden_size, task.n_actions)
         optimizer = torch.optim.Adam(self.net.parameters(), lr=self.lr)
         data = Dataset(
             task,
@@ -105,22 +107,26 @@ class SupervisedRNN(Agent):
         )
         per_batch = self.batch_size * self.seq_len
         updates = math.ceil(budget / per_batch)
-        checkpoint = None if workdir is None else Path(workdir) / "model.pt"
         start, hidden = 0, None
-        if checkpoint is not None and checkpoint.exists():
-            saved = torch.load(checkpoint, weights_only=False)
-            self.net.load_state_dict(saved["net"])
-            optimizer.load_state_dict(saved["optimizer"])
-            start, hidden = saved["update"], saved["hidden"]
-            for _ in range(start):  # the dataset is seeded: replay it to the same position
-                data.draw()
+        progress_file = None if workdir is None else Path(workdir) / "progress.json"
+        if progress_file is not None and progress_file.exists():
+            # resumed in O(1): the weights, and where the seeded dataset was (no replay)
+            saved = json.loads(progress_file.read_text())
+            tensors = torch.load(Path(workdir) / "model.pt", weights_only=True)  # type: ignore[arg-type]
+            self.net.load_state_dict(tensors["net"])
+            optimizer.load_state_dict(tensors["optimizer"])
+            hidden = tensors.get("hidden")
+            start = int(saved["update"])
+            data = Dataset(
+                task, self.batch_size, self.seq_len, fixation_weight=self.fixation_weight,
+                end_at_answer=self.end_at_answer, torch=True, state=saved["dataset"],
+            )
         self.net.train()
         for update in range(start, updates):
             inputs, targets, weights = data.draw()
             logits, hidden = self.net(inputs, hidden if self.carry_state else None)
             hidden = _detach(hidden)
-            losses = torch.nn.functional.cross_entropy(logits.flatten(0, 1), targets.flatten().long(), reduction="none")
-            loss = (losses * weights.flatten()).sum() / weights.sum()
+            loss = _loss(logits, targets, weights, self.continuous)
             optimizer.zero_grad()
             loss.backward()
             if self.grad_clip:
@@ -128,11 +134,37 @@ class SupervisedRNN(Agent):
             optimizer.step()
             if progress is not None:
                 progress(min((update + 1) * per_batch, budget), budget)
-            if checkpoint is not None and (update + 1) % self.checkpoint_every == 0:
-                _save(checkpoint, self.net, optimizer, update + 1, hidden)
-        if checkpoint is not None:
-            _save(checkpoint, self.net, optimizer, updates, hidden)
+            if workdir is not None and (update + 1) % self.checkpoint_every == 0:
+                _save(Path(workdir), self.net, optimizer, update + 1, hidden, data)
+        if workdir is not None:
+            _save(Path(workdir), self.net, optimizer, max(updates, start), hidden, data)
         self.net.eval()
+
+    def save(self, folder: Path) -> None:
+        """The trained network (weights only; its shape is in the agent's config)."""
+        import torch
+
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        torch.save({"net": self.net.state_dict()}, Path(folder) / "weights.pt")
+
+    def load(self, folder: Path, task: Task) -> None:
+        """A network trained by :meth:`fit`, from ``folder`` (``save``'s or ``fit``'s files)."""
+        import torch
+
+        self.continuous = task.continuous
+        self.net = _network(self.cell, task.obs_channels.size, self.hidden_size, task.n_actions)
+        path = Path(folder) / "weights.pt"
+        if not path.exists():
+            path = Path(folder) / "model.pt"
+        self.net.load_state_dict(torch.load(path, weights_only=True)["net"])
+        self.net.eval()
+
+    def hidden(self, state: tuple[Any, Any]) -> np.ndarray | None:
+        hidden = state[0]
+        if hidden is None:
+            return None
+        h = hidden[0] if isinstance(hidden, tuple) else hidden
+        return h[-1].numpy()
 
     def initial_state(self, num_envs: int, *, seed: int) -> tuple[Any, Any]:
         import torch
@@ -145,8 +177,21 @@ class SupervisedRNN(Agent):
         hidden, generator = state
         with torch.no_grad():
             logits, hidden = self.net(torch.from_numpy(np.ascontiguousarray(obs, dtype=np.float32))[:, None], hidden)
+            if self.continuous:  # a report: the network's output, inside the action box
+                return np.clip(logits[:, 0].numpy(), -1.0, 1.0), (hidden, generator)
             actions = choose(logits[:, 0], self.greedy, generator)
         return actions, (hidden, generator)
+
+
+def _loss(outputs: Any, targets: Any, weights: Any, continuous: bool) -> Any:
+    """Cross-entropy on discrete targets; squared error on continuous ones (reports)."""
+    import torch
+
+    if continuous:
+        losses = ((outputs - targets) ** 2).sum(dim=-1).flatten()
+    else:
+        losses = torch.nn.functional.cross_entropy(outputs.flatten(0, 1), targets.flatten().long(), reduction="none")
+    return (losses * weights.flatten()).sum() / weights.sum()
 
 
 def _network(cell: str, inputs: int, hidden: int, outputs: int) -> Any:
@@ -173,13 +218,18 @@ def _detach(hidden: Any) -> Any:
     return hidden.detach()
 
 
-def _save(path: Path, net: Any, optimizer: Any, update: int, hidden: Any) -> None:
-    """Write to a temporary file, then rename: an interruption never leaves a torn file."""
+def _save(folder: Path, net: Any, optimizer: Any, update: int, hidden: Any, data: Dataset) -> None:
+    """Weights (tensors only: loaded with ``weights_only``, never unpickled) then progress
+    and the dataset's place, each written atomically; the progress file marks it complete."""
     import torch
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".tmp")
-    torch.save(
-        {"net": net.state_dict(), "optimizer": optimizer.state_dict(), "update": update, "hidden": hidden}, temporary
-    )
-    temporary.replace(path)
+    from neurobench.scoring.results import write_json
+
+    folder.mkdir(parents=True, exist_ok=True)
+    temporary = folder / ".model.pt.tmp"
+    tensors = {"net": net.state_dict(), "optimizer": optimizer.state_dict()}
+    if hidden is not None:
+        tensors["hidden"] = hidden
+    torch.save(tensors, temporary)
+    temporary.replace(folder / "model.pt")
+    write_json(folder / "progress.json", {"update": update, "dataset": data.state()})

@@ -3,7 +3,7 @@
 python -m neurobench suite=working_memory agent=ppo_lstm [hydra overrides]
 python -m neurobench submit RESULT [--results DIR]
 python -m neurobench leaderboard [--results DIR]
-python -m neurobench compare A B [--out DIR]
+python -m neurobench compare A B [C ...] [--out DIR]
 python -m neurobench tasks | suites
 """
 
@@ -38,10 +38,9 @@ def command(argv: list[str]) -> int:
     submit.add_argument("--results", type=Path, default=Path("results"))
     board = commands.add_parser("leaderboard", help="regenerate LEADERBOARD.md, .csv and .html")
     board.add_argument("--results", type=Path, default=Path("results"))
-    compare = commands.add_parser("compare", help="compare two result files of the same suite")
-    compare.add_argument("a", type=Path)
-    compare.add_argument("b", type=Path)
-    compare.add_argument("--out", type=Path, default=None, help="folder for the plots (default: compare-A-vs-B)")
+    compare = commands.add_parser("compare", help="compare result files of the same suite")
+    compare.add_argument("results", type=Path, nargs="+")
+    compare.add_argument("--out", type=Path, default=None, help="folder for the figures (default: compare-A-vs-B...)")
     commands.add_parser("tasks", help="list the tasks")
     digests = commands.add_parser("digests", help="pin every task version's seed-0 trials (for the tests)")
     digests.add_argument("--write", type=Path, default=None, help="write them to this JSON file")
@@ -58,7 +57,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "submit":
         from neurobench.scoring.results import submit
 
-        print(f"accepted: {submit(args.result, args.results)}")
+        print(f"accepted: {submit(args.result, args.results, warn=lambda m: print(m, file=sys.stderr))}")
     elif args.command == "leaderboard":
         from neurobench.scoring import leaderboard
 
@@ -67,8 +66,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     elif args.command == "compare":
         from neurobench.scoring.compare import compare
 
-        out = args.out or Path(f"compare-{args.a.stem}-vs-{args.b.stem}")
-        report, plots = compare(args.a, args.b, out)
+        out = args.out or Path("compare-" + "-vs-".join(p.stem for p in args.results))
+        report, plots = compare(args.results, out)
         print(report)
         for path in plots:
             print(f"wrote {path}")
@@ -90,13 +89,13 @@ def _dispatch(args: argparse.Namespace) -> int:
         for info in neurobench.tasks():
             print(f"{info.id:55s} {info.family:15s} {info.paper}")
     else:
-        from neurobench.suites import load_suite, suite_names
+        from neurobench.suites import load_suite, suite_names, suite_versions
 
         for name in suite_names():
-            suite = load_suite(name)
-            print(
-                f"{name:16s} v{suite.version}  hash {suite.hash}  {len(suite.tasks)} tasks x {len(suite.seeds)} seeds"
-            )
+            for version in suite_versions(name):
+                suite = load_suite(name, version)
+                latest = " (latest)" if version == suite_versions(name)[-1] else ""
+                print(f"{name:16s} v{version}  hash {suite.hash}  {len(suite.tasks)} tasks x {len(suite.seeds)} seeds{latest}")
     return 0
 
 

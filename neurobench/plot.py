@@ -184,12 +184,31 @@ def psychometric(records: Any, task: Any = None, strength: str = "coh", truth: s
         x = np.linspace(curve.x.min(), curve.x.max(), 200)
         ax.plot(x, curve.fitted(x), color="tab:blue", label=curve.describe())
     else:
-        ax.text(0.5, 0.05, "no fit: the curve is degenerate", transform=ax.transAxes, ha="center", fontsize="small")
+        ax.text(0.5, 0.05, f"no fit: {curve.warning}", transform=ax.transAxes, ha="center", fontsize="x-small", wrap=True)
     ax.axhline(0.5, color="grey", lw=0.5)
     ax.axvline(0, color="grey", lw=0.5)
     ax.set_xlabel(f"signed {curve.strength} (positive: evidence for the first option)")
     ax.set_ylabel("P(first option)")
     ax.set_ylim(-0.02, 1.02)
     ax.legend(fontsize="x-small", frameon=False, loc="upper left")
+    fig.tight_layout()
+    return fig
+
+
+def chronometric(records: Any, strength: str = "coh") -> Figure:
+    """Reaction time (and accuracy) against stimulus strength, for reaction-time tasks."""
+    import matplotlib.pyplot as plt
+
+    from neurobench.scoring.psychometric import chronometric as curve
+
+    table = curve(records, strength)
+    fig, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(4.5, 4.8), gridspec_kw={"height_ratios": [2, 1]})
+    top.errorbar(table.index, table["rt"], yerr=table["rt_se"], fmt="o-", color="black", ms=4, capsize=2)
+    top.set_ylabel("reaction time (ms)")
+    bottom.plot(table.index, table["accuracy"], "o-", color="tab:blue", ms=4)
+    bottom.set_ylim(0.4, 1.02)
+    bottom.set_ylabel("accuracy")
+    bottom.set_xlabel(strength)
+    top.set_title("chronometric curve", fontsize="medium")
     fig.tight_layout()
     return fig

@@ -3,21 +3,30 @@
 The suite is expanded into (task, seed) jobs. Each job builds a fresh agent, lets it
 ``fit`` (learning agents train for the suite's budget; reference agents only read the
 task), evaluates it through :func:`neurobench.evaluate.evaluate`, and writes its trial
-records and metrics to the run directory, atomically. A run started again in the same
-directory skips the jobs already done, and re-scores them from their trial records (so a
-corrected chance or ceiling reaches a result without retraining). Jobs run one after another here, or as Ray
-tasks (``launcher=ray`` or ``ray.address=...``) on a local or remote Ray cluster; every
+records and its run entry to the run directory, atomically.
+
+A run directory belongs to one configuration (its ``run.json``: the suite's hash and the
+agent's config); every job file names it too, so a job of another configuration is never
+reused. A run started again in the same directory resumes: finished jobs are not redone but
+re-scored from their trial records (a corrected chance or ceiling reaches the result
+without retraining); a job whose records are missing, damaged or of the wrong length runs
+again. Two runs cannot share a directory at once (a lock). Jobs run one after another here,
+or as Ray tasks (``launcher=ray`` or ``ray.address=...``), retried if a worker dies; every
 job is seeded, so results are the same either way.
 """
 
 from __future__ import annotations
 
+import fcntl
 import inspect
+import json
 import logging
 import os
 import shutil
+import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -27,39 +36,60 @@ from omegaconf import DictConfig, OmegaConf
 from tqdm.auto import tqdm
 
 from neurobench.agents.base import Agent
-from neurobench.core.errors import InvalidParameterError, NeuroBenchError, UnknownNameError
+from neurobench.config import Launcher, parse_progress, register_schema, typed_agent_params
+from neurobench.core.errors import InvalidParameterError, NeuroBenchError
 from neurobench.core.task import Task
 from neurobench.evaluate import evaluate
-from neurobench.scoring.metrics import check_scorable, run_metrics
-from neurobench.scoring.results import build_result, write_json, write_text
+from neurobench.scoring.metrics import check_scorable
+from neurobench.scoring.results import (
+    build_result,
+    compact_trials,
+    content_hash,
+    metrics_of,
+    remove_stale_temporaries,
+    write_json,
+    write_text,
+)
 from neurobench.suites import Job, Suite, resolve_suite
 
 log = logging.getLogger("neurobench")
 
 CONFIG_PATH = "pkg://neurobench.conf"
 RESERVED_AGENT_KEYS = ("_target_", "name")
+RUN_FORMAT = "neurobench.run/2"
 
 
 class RunDirConflict(NeuroBenchError):
-    """The run directory holds a run of another suite or agent configuration."""
+    """The run directory holds a run of another configuration, or another run is using it."""
 
 
 def build_agent(config: Mapping[str, Any]) -> Agent:
-    """Instantiate the agent a config describes, checking its parameters by name."""
+    """Instantiate the agent a config describes, its parameters checked by name and type."""
     target = config.get("_target_")
     if not isinstance(target, str):
         raise InvalidParameterError(f"agent config needs a '_target_' class path, got {target!r}")
-    cls = hydra.utils.get_class(target)
-    params = {k: v for k, v in config.items() if k not in RESERVED_AGENT_KEYS}
-    accepted = inspect.signature(cls).parameters
-    if not any(p.kind is p.VAR_KEYWORD for p in accepted.values()):
-        for key in params:
-            if key not in accepted:
-                raise UnknownNameError(f"parameter of agent {config.get('name')!r}", key, accepted)
+    try:
+        cls = hydra.utils.get_class(target)
+    except (ImportError, ValueError, AttributeError) as error:
+        raise InvalidParameterError(f"agent _target_ {target!r} cannot be imported ({error})") from None
+    name = str(config.get("name"))
+    params = typed_agent_params(cls, {k: v for k, v in config.items() if k not in RESERVED_AGENT_KEYS}, name)
     agent = cls(**params)
     if not isinstance(agent, Agent):
         raise InvalidParameterError(f"{target} is not a neurobench.agents.Agent")
     return agent
+
+
+def score_run(task: Task, records: pd.DataFrame) -> dict[str, Any]:
+    """A job's chance, ceiling, compact trials and metrics, from its per-trial records."""
+    chance, ceiling = check_scorable(task)
+    trials = compact_trials(records["outcome"].astype(str).tolist(), records["score"].tolist(), records["reward"].tolist())
+    return {
+        "chance": chance.as_dict(),
+        "ceiling": ceiling.as_dict(),
+        "trials": trials,
+        "metrics": metrics_of(trials, chance.value, ceiling.value, task.name),
+    }
 
 
 def run_job(
@@ -69,7 +99,7 @@ def run_job(
     on_progress: Callable[[str, int, int], None] | None = None,
     workdir: Path | None = None,
 ) -> tuple[dict[str, Any], pd.DataFrame]:
-    """Train (if the agent learns) and evaluate one job; return its run and records.
+    """Train (if the agent learns) and evaluate one job; return its run entry and records.
 
     ``workdir`` is the job's own folder for checkpoints, kept across interruptions."""
     agent = build_agent(agent_config)
@@ -85,8 +115,6 @@ def run_job(
         extras["progress"] = lambda done, total: on_progress("train", done, total)
     agent.fit(task, seed=job.seed, budget=suite.budget, **extras)
     fitted = time.perf_counter()
-    if on_progress is not None:
-        on_progress("eval", 0, suite.eval_trials)
     done = 0
 
     def trials_done(k: int) -> None:
@@ -98,6 +126,7 @@ def run_job(
     records = evaluate(
         agent, task, seed=job.eval_seed, n_trials=suite.eval_trials, num_envs=suite.num_envs, on_trials=trials_done
     )
+    assert isinstance(records, pd.DataFrame)
     run = {
         "key": job.key,
         "index": job.index,
@@ -105,69 +134,112 @@ def run_job(
         "family": task.family,
         "seed": job.seed,
         "eval_seed": job.eval_seed,
-        **score(task, records),
+        **score_run(task, records),
         "fit_time_s": fitted - started,
         "eval_time_s": time.perf_counter() - fitted,
     }
     return run, records
 
 
-def score(task: Task, records: pd.DataFrame) -> dict[str, Any]:
-    """A job's chance, ceiling and metrics, from its per-trial records."""
-    chance, ceiling = check_scorable(task)
-    return {
-        "chance": chance.value,
-        "chance_method": chance.method,
-        "ceiling": ceiling.value,
-        "ceiling_method": ceiling.method,
-        "metrics": run_metrics(records, task),
-    }
-
-
 class RunDir:
-    """A run's folder: ``run.json`` (what it runs), ``jobs/*.json`` (finished jobs),
-    ``records/*.csv`` (their trials), ``work/<job>/`` (learning agents' checkpoints),
-    ``result.json`` (the result file)."""
+    """A run's folder: ``run.json`` (what it runs), ``jobs/*.json`` (finished jobs, each
+    naming its configuration), ``records/*.csv`` (their trials), ``work/<job>/`` (learning
+    agents' checkpoints), ``result.json``. Held under a lock while a run uses it."""
 
-    def __init__(self, path: Path, fingerprint: dict[str, Any], overwrite: bool) -> None:
+    def __init__(self, path: Path, configuration: dict[str, Any], overwrite: bool) -> None:
         self.path = Path(path)
+        self.configuration = configuration
+        self.fingerprint = content_hash(configuration)
+        self.path.mkdir(parents=True, exist_ok=True)
+        self._lock = open(self.path / ".lock", "a")  # noqa: SIM115 (held for the run's lifetime)
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lock.close()
+            raise RunDirConflict(
+                f"{self.path} is in use by another run; wait for it to finish, or use run_dir=<another folder>"
+            ) from None
+        for stale in remove_stale_temporaries(self.path):
+            log.info("removed %s, left by an interrupted write", stale)
         stamp = self.path / "run.json"
-        if stamp.exists():
-            previous = _read_json(stamp)
-            if previous != fingerprint and not overwrite:
-                raise RunDirConflict(
-                    f"{self.path} holds a run of another configuration (suite hash "
-                    f"{previous.get('suite_hash')!r}, agent {previous.get('agent')!r}); resume it with "
-                    f"the same settings, or use run_dir=<new folder> or overwrite=true"
-                )
-            if overwrite:
-                for child in ("jobs", "records", "work", "result.json"):
-                    target = self.path / child
-                    shutil.rmtree(target) if target.is_dir() else target.unlink(missing_ok=True)
-        write_json(stamp, fingerprint)
-        (self.path / "jobs").mkdir(parents=True, exist_ok=True)
-        (self.path / "records").mkdir(parents=True, exist_ok=True)
+        previous = self._previous(stamp, overwrite)
+        if previous is not None and previous.get("fingerprint") != self.fingerprint and not overwrite:
+            self.release()
+            raise RunDirConflict(_difference(self.path, previous, configuration))
+        if overwrite:
+            for child in ("jobs", "records", "work", "result.json"):
+                target = self.path / child
+                shutil.rmtree(target) if target.is_dir() else target.unlink(missing_ok=True)
+        write_json(stamp, {"format": RUN_FORMAT, "fingerprint": self.fingerprint, **configuration})
+        (self.path / "jobs").mkdir(exist_ok=True)
+        (self.path / "records").mkdir(exist_ok=True)
 
-    def finished(self) -> dict[str, dict[str, Any]]:
-        done = {}
-        for path in sorted((self.path / "jobs").glob("*.json")):
-            try:
-                done[path.stem] = _read_json(path)
-            except ValueError:
-                log.warning("ignoring unreadable job file %s; the job will run again", path)
-        return done
+    def _previous(self, stamp: Path, overwrite: bool) -> dict[str, Any] | None:
+        if not stamp.exists():
+            jobs = list((self.path / "jobs").glob("*.json"))
+            if jobs and not overwrite:
+                log.warning("%s has no run.json: its %d job files are kept only if they name this configuration", self.path, len(jobs))
+            return None
+        try:
+            previous = json.loads(stamp.read_text())
+            if not isinstance(previous, dict):
+                raise ValueError("not an object")
+        except (ValueError, OSError) as error:
+            if overwrite:
+                return None
+            self.release()
+            raise RunDirConflict(
+                f"{stamp} is damaged ({error}); use overwrite=true to start this run directory afresh, or run_dir=<new folder>"
+            ) from None
+        return previous
+
+    def release(self) -> None:
+        if not self._lock.closed:
+            fcntl.flock(self._lock, fcntl.LOCK_UN)
+            self._lock.close()
 
     def workdir(self, key: str) -> Path:
         """The job's own folder for checkpoints (absolute: Ray workers run elsewhere)."""
         return self.path.resolve() / "work" / key
 
-    def records(self, key: str) -> pd.DataFrame:
-        return pd.read_csv(self.path / "records" / f"{key}.csv")
+    def finished(self, jobs: list[Job], eval_trials: int) -> dict[str, tuple[dict[str, Any], pd.DataFrame]]:
+        """Finished jobs of this configuration with complete records; others run again."""
+        done = {}
+        for job in jobs:
+            path = self.path / "jobs" / f"{job.key}.json"
+            if not path.exists():
+                continue
+            try:
+                run = json.loads(path.read_text())
+                if not isinstance(run, dict) or run.get("fingerprint") != self.fingerprint:
+                    raise ValueError("it belongs to another configuration" if isinstance(run, dict) else "not an object")
+                records = pd.read_csv(self.path / "records" / f"{job.key}.csv")
+                if len(records) != eval_trials or not {"outcome", "score", "reward"} <= set(records.columns):
+                    raise ValueError(f"its records hold {len(records)} trials, not {eval_trials}")
+            except (ValueError, OSError, KeyError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+                log.warning("job %s will run again: %s", job.key, error)
+                continue
+            done[job.key] = (run, records)
+        return done
 
     def save(self, run: dict[str, Any], records: pd.DataFrame) -> None:
         """Records first, then the job file: a job counts as done only once both exist."""
         write_text(self.path / "records" / f"{run['key']}.csv", records.to_csv(index=False))
-        write_json(self.path / "jobs" / f"{run['key']}.json", run)
+        write_json(self.path / "jobs" / f"{run['key']}.json", {**run, "fingerprint": self.fingerprint})
+
+
+def _difference(path: Path, previous: Mapping[str, Any], current: Mapping[str, Any]) -> str:
+    """One line: what differs between the run in ``path`` and this one, and the ways out."""
+    changes = []
+    for part in ("suite", "agent"):
+        old, new = previous.get(part) or {}, current.get(part) or {}
+        if part == "suite" and old.get("hash") != new.get("hash"):
+            changes.append(f"suite {old.get('name')} ({old.get('hash')}) -> {new.get('name')} ({new.get('hash')})")
+        elif part == "agent":
+            keys = sorted(set(old) | set(new))
+            changes += [f"agent.{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in keys if old.get(k) != new.get(k)]
+    said = "; ".join(changes) or "another configuration"
+    return f"{path} holds another run ({said}): resume it with its settings, or use run_dir=<new folder> or overwrite=true"
 
 
 def run(cfg: DictConfig) -> dict[str, Any]:
@@ -175,44 +247,43 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     suite = resolve_suite(OmegaConf.to_container(cfg.suite, resolve=True))  # type: ignore[arg-type]
     agent_config: dict[str, Any] = OmegaConf.to_container(cfg.agent, resolve=True)  # type: ignore[assignment]
     build_agent(agent_config)  # bad agent parameters fail here, before any training
-    fingerprint = {"suite_hash": suite.hash, "suite": suite.name, "agent": agent_config}
-    run_dir = RunDir(Path(cfg.run_dir), fingerprint, bool(cfg.overwrite))
+    for spec in suite.tasks:
+        check_scorable(spec.build())  # and a task that cannot be scored
+    launcher = Launcher(cfg.launcher)
+    parse_progress(cfg.progress)
+    configuration = {"suite": {"name": suite.name, "version": suite.version, "hash": suite.hash}, "agent": agent_config}
+    run_dir = RunDir(Path(cfg.run_dir), configuration, bool(cfg.overwrite))
+    try:
+        return _run(cfg, suite, agent_config, run_dir, launcher)
+    finally:
+        run_dir.release()
+
+
+def _run(cfg: DictConfig, suite: Suite, agent_config: dict[str, Any], run_dir: RunDir, launcher: Launcher) -> dict[str, Any]:
+    _attach_log(run_dir.path)
     jobs = suite.jobs()
-    finished = run_dir.finished()
-    for job in jobs:  # re-scored from their trials: a result always carries this version's scoring
-        if job.key in finished:
-            try:
-                finished[job.key].update(score(job.task.build(), run_dir.records(job.key)))
-            except (OSError, ValueError, KeyError, ZeroDivisionError) as error:
-                log.warning("ignoring unreadable records of %s (%r); the job will run again", job.key, error)
-                del finished[job.key]
+    finished: dict[str, dict[str, Any]] = {}
+    for key, (run_, records) in run_dir.finished(jobs, suite.eval_trials).items():
+        job = next(j for j in jobs if j.key == key)
+        run_.update(score_run(job.task.build(), records))  # this version's scoring, from the trials
+        finished[key] = {k: v for k, v in run_.items() if k != "fingerprint"}
     todo = [job for job in jobs if job.key not in finished]
     log.info(
-        "suite %s (%s), agent %s: %d jobs, %d already done, run dir %s",
-        suite.name,
-        suite.hash,
-        agent_config.get("name"),
-        len(jobs),
-        len(finished),
-        run_dir.path,
+        "suite %s v%d (%s), agent %s: %d jobs, %d already done, run dir %s",
+        suite.name, suite.version, suite.hash, agent_config.get("name"), len(jobs), len(finished), run_dir.path,
     )
-    overall = tqdm(total=len(jobs), initial=len(jobs) - len(todo), desc="jobs", disable=not cfg.progress, position=0)
+    bars = _bars(parse_progress(cfg.progress))
+    with _overall(bars, len(jobs), len(jobs) - len(todo)) as overall:
 
-    def save(job: Job, run_: dict[str, Any], records: pd.DataFrame) -> None:
-        run_dir.save(run_, records)
-        finished[job.key] = run_
-        overall.update(1)
-        log.info(
-            "%s: success %.3f, normalized %.3f", job.key, run_["metrics"]["success"], run_["metrics"]["normalized"]
-        )
+        def save(job: Job, run_: dict[str, Any], records: pd.DataFrame) -> None:
+            run_dir.save(run_, records)
+            finished[job.key] = run_
+            overall(job, run_)
 
-    with overall:
-        if cfg.launcher == "ray" or cfg.ray.address is not None:
+        if launcher is Launcher.ray or cfg.ray.address is not None:
             _run_on_ray(cfg, todo, agent_config, suite, save, run_dir.workdir)
-        elif cfg.launcher == "local":
-            _run_locally(cfg, todo, agent_config, suite, save, run_dir.workdir)
         else:
-            raise UnknownNameError("launcher", cfg.launcher, ["local", "ray"])
+            _run_locally(bars, todo, agent_config, suite, save, run_dir.workdir)
     runs = [finished[job.key] for job in jobs]
     wall = sum(r["fit_time_s"] + r["eval_time_s"] for r in runs)
     result = build_result(suite, agent_config, runs, wall)
@@ -221,8 +292,34 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     return result
 
 
+def _bars(progress: bool | None) -> bool:
+    """Progress bars on a terminal; a line per job in logs (``auto``)."""
+    return sys.stderr.isatty() if progress is None else progress
+
+
+@contextmanager
+def _overall(bars: bool, total: int, initial: int) -> Iterator[Callable[[Job, dict[str, Any]], None]]:
+    bar = tqdm(total=total, initial=initial, desc="jobs", position=0, disable=not bars)
+    done = initial
+
+    def finished(job: Job, run_: dict[str, Any]) -> None:
+        nonlocal done
+        done += 1
+        bar.update(1)
+        metrics = run_["metrics"]
+        line = f"[{done}/{total}] {job.key}: success {metrics['success']:.3f}, normalized {metrics['normalized']:.3f}"
+        log.info(line)
+        if not bars:
+            print(line, file=sys.stderr, flush=True)
+
+    try:
+        yield finished
+    finally:
+        bar.close()
+
+
 def _run_locally(
-    cfg: DictConfig,
+    bars: bool,
     todo: list[Job],
     agent_config: dict[str, Any],
     suite: Suite,
@@ -230,7 +327,7 @@ def _run_locally(
     workdir: Callable[[str], Path],
 ) -> None:
     for job in todo:
-        with tqdm(desc=job.key, disable=not cfg.progress, position=1, leave=False) as bar:
+        with tqdm(desc=job.key, disable=not bars, position=1, leave=False) as bar:
 
             def progress(phase: str, done: int, total: int, bar: tqdm = bar, key: str = job.key) -> None:
                 if bar.total != total or bar.desc != f"{key} {phase}":
@@ -239,8 +336,11 @@ def _run_locally(
                 bar.n = done
                 bar.refresh()
 
-            run_, records = run_job(agent_config, job, suite, progress, workdir(job.key))
+            run_, records = run_job(agent_config, job, suite, progress if bars else None, workdir(job.key))
         save(job, run_, records)
+
+
+RAY_RETRIES = 3  # a job whose worker dies runs again (it resumes from its checkpoints)
 
 
 def _run_on_ray(
@@ -257,6 +357,9 @@ def _run_on_ray(
         raise NeuroBenchError("launcher=ray needs Ray: pip install 'neurobench[rllib]'") from None
     if not todo:
         return
+    cpus = float(cfg.ray.num_cpus_per_job)
+    if not cpus > 0:
+        raise InvalidParameterError(f"ray.num_cpus_per_job must be > 0, got {cpus!r}")
     if cfg.ray.address is None:
         os.environ.setdefault("RAY_AUTH_MODE", "disabled")  # a private local cluster needs no token
     ray.init(
@@ -267,7 +370,13 @@ def _run_on_ray(
         logging_level=logging.WARNING,
         runtime_env={"env_vars": {"OMP_NUM_THREADS": "1"}},
     )
-    remote_job = ray.remote(num_cpus=cfg.ray.num_cpus_per_job)(run_job)
+    available = ray.cluster_resources().get("CPU", 0.0)
+    if cpus > available:
+        raise InvalidParameterError(
+            f"ray.num_cpus_per_job={cpus:g} asks for more CPUs than the Ray cluster has ({available:g}): no job could "
+            f"ever start; use ray.num_cpus_per_job<={available:g}"
+        )
+    remote_job = ray.remote(num_cpus=cpus, max_retries=RAY_RETRIES, retry_exceptions=False)(run_job)
     pending = {remote_job.remote(agent_config, job, suite, None, workdir(job.key)): job for job in todo}
     while pending:
         ready, _ = ray.wait(list(pending), num_returns=1)
@@ -276,12 +385,26 @@ def _run_on_ray(
         save(job, run_, records)
 
 
+def _attach_log(run_dir: Path) -> None:
+    """Everything the run logs goes to ``neurobench.log`` in its folder."""
+    path = (run_dir / "neurobench.log").resolve()
+    handlers = [*log.handlers, *logging.getLogger().handlers]  # Hydra's job logging writes there already
+    if not any(isinstance(h, logging.FileHandler) and Path(h.baseFilename) == path for h in handlers):
+        handler = logging.FileHandler(path)
+        handler.setFormatter(logging.Formatter("[%(asctime)s][%(levelname)s] %(message)s"))
+        log.addHandler(handler)
+    log.setLevel(logging.INFO)
+
+
 def _print_summary(result: dict[str, Any], path: Path) -> None:
-    lines = [f"\n{result['agent']['name']} on suite {result['suite']['name']} ({result['suite']['hash']})"]
-    lines.append(f"  {'task':40s} {'seed':>5s} {'success':>8s} {'normalized':>11s}")
+    lines = [f"\n{result['agent']['name']} on suite {result['suite']['name']} v{result['suite']['version']} ({result['suite']['hash']})"]
+    lines.append(f"  {'task':40s} {'seed':>5s} {'success':>8s} {'chance':>7s} {'ceiling':>8s} {'normalized':>11s}")
     for run_ in result["runs"]:
         m = run_["metrics"]
-        lines.append(f"  {run_['task']:40s} {run_['seed']:5d} {m['success']:8.3f} {m['normalized']:11.3f}")
+        lines.append(
+            f"  {run_['task']:40s} {run_['seed']:5d} {m['success']:8.3f} {run_['chance']['value']:7.3f} "
+            f"{run_['ceiling']['value']:8.3f} {m['normalized']:11.3f}"
+        )
     for group, statistics in result["aggregates"].items():
         iqm = statistics["iqm"]
         lines.append(f"  IQM {group:20s} {iqm['point']:.3f} [{iqm['low']:.3f}, {iqm['high']:.3f}]")
@@ -289,12 +412,15 @@ def _print_summary(result: dict[str, Any], path: Path) -> None:
     print("\n".join(lines))
 
 
-def _read_json(path: Path) -> dict[str, Any]:
-    import json
-
-    return json.loads(path.read_text())
+register_schema()
 
 
 @hydra.main(config_path=CONFIG_PATH, config_name="config", version_base=None)
 def app(cfg: DictConfig) -> None:
-    run(cfg)
+    try:
+        run(cfg)
+    except NeuroBenchError as error:
+        if cfg.get("debug"):
+            raise
+        print(f"error: {error}\n(debug=true shows the full traceback)", file=sys.stderr)
+        raise SystemExit(2) from None

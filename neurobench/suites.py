@@ -147,7 +147,7 @@ class Suite:
         return {
             "name": self.name,
             "version": self.version,
-            "tasks": [{"label": t.label, "task": _canonical(t.build().node())} for t in self.tasks],
+            "tasks": [{"label": t.label, "task": t.build().node()} for t in self.tasks],
             "seeds": list(self.seeds),
             "eval_seed_offset": self.eval_seed_offset,
             "eval_trials": self.eval_trials,
@@ -157,7 +157,9 @@ class Suite:
 
     @cached_property
     def hash(self) -> str:
-        return content_hash(self.definition())
+        """Of the definition with every number as a float (``dt: 100`` and ``dt: 100.0`` are
+        the same trials)."""
+        return content_hash(_canonical(self.definition()))
 
     @property
     def frozen(self) -> bool:
@@ -241,6 +243,7 @@ def resolve_suite(config: Mapping[str, Any]) -> Suite:
     if version is not None and (not isinstance(version, int) or isinstance(version, bool)):
         raise InvalidParameterError(f"suite.version must be an integer, got {version!r}")
     base = load_suite(name, version)
+    config = {k: v for k, v in config.items() if v is not None}  # null: as released
     if not config:
         return base
     merged = {**_mapping_of(base), **config}

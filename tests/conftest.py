@@ -20,3 +20,11 @@ def task_name(request: pytest.FixtureRequest) -> str:
 @pytest.fixture(params=TRIAL_TASKS)
 def trial_task_name(request: pytest.FixtureRequest) -> str:
     return request.param
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    import matplotlib.pyplot as plt
+
+    plt.close("all")

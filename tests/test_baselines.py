@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
@@ -16,7 +17,7 @@ ray = pytest.importorskip("ray")
 from neurobench import run as harness  # noqa: E402
 from neurobench.core.errors import NeuroBenchError  # noqa: E402
 from neurobench.scoring.results import validate  # noqa: E402
-from neurobench.suites import Suite  # noqa: E402
+from neurobench.suites import resolve_suite  # noqa: E402
 from tests.test_harness import config  # noqa: E402
 
 TINY = {
@@ -59,8 +60,8 @@ def test_each_baseline_runs_the_quick_suite_and_writes_a_valid_result(agent, tmp
     )
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads((tmp_path / "result.json").read_text())
-    suite = Suite.from_mapping(_suite(tmp_path))
-    validate(result, {suite.hash: suite})
+    suite = resolve_suite(_suite(tmp_path))
+    assert validate(result, released=False).hash == suite.hash
     assert result["agent"]["name"] == agent
     assert all(run["metrics"]["n_trials"] == 40 for run in result["runs"])
     assert any((tmp_path / "work").rglob("*")), "learning agents checkpoint into the run directory"
@@ -103,6 +104,23 @@ def test_supervised_rnn_resumes_from_its_checkpoint(tmp_path, carry_state):
     resumed.fit(task, seed=0, budget=400, workdir=tmp_path)
     for a, b in zip(straight.net.parameters(), resumed.net.parameters(), strict=True):
         torch.testing.assert_close(a, b)  # resuming gives the network training straight through gives
+    assert json.loads((tmp_path / "progress.json").read_text())["dataset"]["format"] == "neurobench.dataset/1"
+
+
+def test_a_trained_model_is_kept_and_evaluated_again_without_retraining(tmp_path):
+    from neurobench.baselines.supervised_rnn import SupervisedRNN
+
+    import neurobench
+    from neurobench.evaluate import evaluate
+
+    task = neurobench.make_task("PerceptualDecisionMaking")
+    trained = SupervisedRNN(hidden_size=16)
+    trained.fit(task, seed=0, budget=60_000)
+    trained.save(tmp_path)
+    first = evaluate(trained, task, seed=5, n_trials=200)
+    again = SupervisedRNN(hidden_size=16)
+    again.load(tmp_path, task)
+    np.testing.assert_array_equal(evaluate(again, task, seed=5, n_trials=200)["response"], first["response"])
 
 
 def test_supervised_rnn_learns_delay_match_sample_and_acts_from_a_zero_state():

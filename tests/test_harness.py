@@ -1,8 +1,9 @@
-"""The main job end to end: suites, the harness, resume, results, submit, leaderboard."""
+"""The main job end to end: versioned suites, the harness, resume, results, submit, leaderboard."""
 
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,13 +16,15 @@ from neurobench import run as harness
 from neurobench.core.errors import NeuroBenchError, UnknownNameError
 from neurobench.scoring import leaderboard
 from neurobench.scoring.compare import compare
-from neurobench.scoring.results import SubmissionError, read_result, submit
-from neurobench.suites import Suite, known_suites, load_suite, suite_names
+from neurobench.scoring.results import SubmissionError, read_result, submit, validate
+from neurobench.suites import Suite, known_suites, load_suite, resolve_suite, suite_names, suite_versions
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def config(*overrides: str, run_dir: Path):
     with initialize_config_module(config_module="neurobench.conf", version_base=None):
-        return compose(config_name="config", overrides=[*overrides, f"run_dir={run_dir}", "progress=false"])
+        return compose(config_name="config", overrides=[f"run_dir={run_dir}", "progress=false", *overrides])
 
 
 @pytest.fixture(scope="module")
@@ -35,47 +38,40 @@ def quick_results(tmp_path_factory):
     return out
 
 
-def test_every_shipped_suite_loads_and_has_distinct_hashes():
-    suites = [load_suite(name) for name in suite_names()]
-    assert {s.name for s in suites} >= {"quick", "perceptual", "working_memory", "all"}
+def test_every_released_suite_version_loads_with_its_own_hash():
+    suites = [load_suite(name, v) for name in suite_names() for v in suite_versions(name)]
+    assert {s.name for s in suites} >= {"quick", "perceptual", "working_memory", "multitask", "multiagent", "all"}
     assert len({s.hash for s in suites}) == len(suites)
+    assert all(s.frozen for s in suites)
 
 
-def test_committed_results_are_valid_submissions_of_the_shipped_suites():
-    """A suite whose hash drifts (a task's default changed, say) orphans every result
-    submitted for it: this catches the change before it lands."""
-    files = sorted((Path(__file__).resolve().parent.parent / "results").glob("*/*.json"))
-    assert len(files) >= 20
-    hashes = set(known_suites())
+def test_committed_results_are_valid_submissions_of_released_suites():
+    """A suite whose hash drifts orphans every result submitted for it: caught here."""
+    files = sorted((ROOT / "results").glob("*/*.json"))
+    assert files
     for path in files:
-        result = read_result(path)
-        assert result["suite"]["hash"] in hashes, path
+        assert read_result(path)["suite"]["hash"] in known_suites(), path
 
 
-def test_suite_hash_covers_what_decides_the_trials():
+def test_the_hash_covers_every_nested_parameter():
     base = load_suite("quick")
-    data = {**_definition(base), "eval_trials": 201}
-    assert Suite.from_mapping(data).hash != base.hash
-    changed = _definition(base)
-    changed["tasks"][0]["params"]["timing"]["stimulus"] = 1000
-    assert Suite.from_mapping(changed).hash != base.hash
-    same = _definition(base)
-    same["tasks"][0]["params"]["dt"] = 100.0  # 100 and 100.0 are the same trials
-    assert Suite.from_mapping(same).hash == base.hash
-
-
-def _definition(suite):
-    return {
-        "name": suite.name,
-        "version": suite.version,
-        "description": suite.description,
-        "tasks": [{"name": t.name, "params": json.loads(json.dumps(t.params))} for t in suite.tasks],
-        "seeds": list(suite.seeds),
-        "eval_seed_offset": suite.eval_seed_offset,
-        "eval_trials": suite.eval_trials,
-        "budget": suite.budget,
-        "num_envs": suite.num_envs,
-    }
+    assert resolve_suite({"name": "quick", "eval_trials": 201}).hash != base.hash
+    definition = json.loads(json.dumps(base.definition()))
+    definition["tasks"][0]["task"]["params"]["timing"]["stimulus"] = ["constant", 1000.0]
+    assert Suite.from_definition(definition).hash != base.hash
+    same = json.loads(json.dumps(base.definition()))
+    same["tasks"][0]["task"]["params"]["dt"] = 100  # 100 and 100.0 are the same trials
+    assert Suite.from_definition(same).hash == base.hash
+    nested = Suite.from_mapping(
+        {
+            "name": "nested", "version": 1, "seeds": [0], "eval_seed_offset": 10, "eval_trials": 5, "budget": 0,
+            "num_envs": 2,
+            "tasks": [{"id": "Noise", "params": {"std": 0.1}, "task": {"id": "ReactionTime", "task": "PerceptualDecisionMaking"}}],
+        }
+    )
+    deeper = json.loads(json.dumps(nested.definition()))
+    deeper["tasks"][0]["task"]["task"]["task"]["params"]["sigma"] = 0.5
+    assert Suite.from_definition(deeper).hash != nested.hash  # a parameter three levels down
 
 
 @pytest.mark.parametrize(
@@ -83,60 +79,91 @@ def _definition(suite):
     [
         ({"seeds": [0, 0]}, "seeds must be distinct"),
         ({"seeds": []}, "seeds must list at least one seed"),
+        ({"seeds": 5}, "seeds must be a list of integers"),
         ({"seeds": [0, 5], "eval_seed_offset": 5}, "overlap the training seeds"),
         ({"tasks": []}, "has no tasks"),
-        ({"tasks": [{"name": "Nope"}]}, "Unknown task 'Nope'"),
-        ({"tasks": [{"name": "DelayMatchSample", "params": {"sigm": 1}}]}, "Did you mean 'sigma'"),
+        ({"tasks": "PerceptualDecisionMaking"}, "tasks must be a list of tasks"),
+        ({"tasks": [{"id": "Nope"}]}, "Unknown task 'Nope'"),
+        ({"tasks": [{"id": "DelayMatchSample", "params": {"sigm": 1}}]}, "Did you mean 'sigma'"),
+        ({"tasks": ["GoNogo", "GoNogo"]}, "more than once"),
         ({"budget": -1}, "budget must be integers >= 0"),
         ({"colour": "blue"}, "Unknown field of suite"),
+        ({"tasks": [{"id": "GoNogo", "params": {"timing": {"stimulus": 1e12}}}]}, "more than the 1,000,000 allowed"),
     ],
 )
 def test_bad_suites_are_rejected_clearly(change, fragment):
-    with pytest.raises(NeuroBenchError, match=fragment):
-        Suite.from_mapping({**_definition(load_suite("quick")), **change})
+    base = {k: v for k, v in resolve_suite({"name": "quick"}).__dict__.items() if k != "tasks"}
+    data = {**base, "tasks": ["GoNogo"], "seeds": [0], **change}
+    with pytest.raises(NeuroBenchError, match=re.escape(fragment)):
+        Suite.from_mapping(data)
+
+
+def test_a_suite_of_modified_and_composed_tasks_runs_end_to_end_and_rebuilds_from_its_result(tmp_path):
+    folder = tmp_path / "conf" / "suite"
+    folder.mkdir(parents=True)
+    result = harness.run(
+        config(
+            "suite=quick",
+            "agent=guess",
+            "suite.eval_trials=60",
+            'suite.tasks=[{id: Noise, params: {std: 0.1}, task: {id: ReactionTime, task: PerceptualDecisionMaking}},'
+            " {id: MultiTask, tasks: [GoNogo, DelayMatchSample]}]",
+            run_dir=tmp_path / "run",
+        )
+    )
+    assert [r["task"] for r in result["runs"]] == [
+        "Noise(ReactionTime(PerceptualDecisionMaking))",
+        "MultiTask(GoNogo, DelayMatchSample)",
+    ]
+    suite = Suite.from_definition(json.loads(json.dumps(result["suite"]["definition"])))
+    assert suite.hash == result["suite"]["hash"]
+    assert suite.tasks[0].build().node() == json.loads(json.dumps(result["suite"]["definition"]["tasks"][0]["task"]))
+    validate(result, released=False)
+
+
+def test_adding_a_task_makes_a_new_suite_version_and_old_results_stay_valid(tmp_path, monkeypatch, quick_results):
+    import neurobench.suites as suites_module
+
+    conf = tmp_path / "suites"
+    shutil.copytree(ROOT / "conf" / "suites", conf)
+    latest = suite_versions("quick")[-1]
+    text = (conf / "quick" / f"v{latest}.yaml").read_text()
+    text = text.replace(f"version: {latest}", f"version: {latest + 1}").replace("tasks:\n", "tasks:\n- id: GoNogo-v0\n", 1)
+    (conf / "quick" / f"v{latest + 1}.yaml").write_text(text)
+    monkeypatch.setattr(suites_module, "_frozen_root", lambda: conf)
+    suites_module.known_suites.cache_clear()
+    try:
+        assert load_suite("quick").version == latest + 1
+        old = read_result(quick_results["oracle"])  # the old version's results remain valid
+        assert old["suite"]["version"] == latest
+        with_new = {s.version for s in known_suites().values() if s.name == "quick"}
+        assert {latest, latest + 1} <= with_new
+    finally:
+        suites_module.known_suites.cache_clear()
 
 
 def test_quick_suite_end_to_end(quick_results):
     result = json.loads(quick_results["oracle"].read_text())
-    assert result["suite"]["name"] == "quick"
-    assert result["suite"]["hash"] == load_suite("quick").hash
-    assert result["agent"] == {
-        "name": "oracle",
-        "config": {"_target_": "neurobench.agents.OracleAgent", "name": "oracle"},
-    }
+    assert result["suite"]["name"] == "quick" and result["suite"]["hash"] == load_suite("quick").hash
+    assert result["agent"]["config"] == {"_target_": "neurobench.agents.OracleAgent", "name": "oracle"}
     assert {r["task"] for r in result["runs"]} == {"PerceptualDecisionMaking", "DelayMatchSample"}
     for run in result["runs"]:
         assert run["metrics"]["success"] == 1.0
-        assert run["metrics"]["n_trials"] == 200
+        assert run["trials"]["outcome"] == "c" * 200
     records = quick_results["oracle"].parent / "records" / "00-PerceptualDecisionMaking-seed0.csv"
     lines = records.read_text().splitlines()
-    assert lines[0].startswith("trial,outcome,reward,response")
+    assert lines[0].startswith("trial,outcome,reward,score,response,rt")
     assert len(lines) == 201
-    assert set(result["aggregates"]) == {"overall", "perceptual", "working_memory"}
     read_result(quick_results["oracle"])  # a run's result file is a valid submission
 
 
-def test_normalized_score_is_zero_for_a_guesser_and_one_at_the_ceiling(tmp_path):
-    guess = harness.run(
-        config("suite=perceptual", "agent=guess", "suite.eval_trials=2000", "suite.seeds=[0]", run_dir=tmp_path / "g")
-    )
+def test_the_guess_agent_scores_zero_and_the_ideal_observer_one(tmp_path):
+    guess = harness.run(config("suite=perceptual", "agent=guess", "suite.eval_trials=2000", "suite.seeds=[0]", run_dir=tmp_path / "g"))
     for run in guess["runs"]:
-        assert abs(run["metrics"]["normalized"]) < 0.12, run
-    ideal = harness.run(
-        config("suite=perceptual", "agent=ideal", "suite.eval_trials=2000", "suite.seeds=[0]", run_dir=tmp_path / "i")
-    )
+        assert abs(run["metrics"]["normalized"]) < 0.12, run["task"]
+    ideal = harness.run(config("suite=perceptual", "agent=ideal", "suite.eval_trials=2000", "suite.seeds=[0]", run_dir=tmp_path / "i"))
     for run in ideal["runs"]:
-        assert abs(run["metrics"]["normalized"] - 1) < 0.12, run
-    oracle = harness.run(
-        config(
-            "suite=working_memory", "agent=oracle", "suite.seeds=[0]", "suite.eval_trials=300", run_dir=tmp_path / "o"
-        )
-    )
-    for run in oracle["runs"]:
-        if run["ceiling"] == 1.0:  # noise-free: the oracle is the ceiling
-            assert run["metrics"]["normalized"] == pytest.approx(1.0)
-        else:  # knowing the answer beats the best use of noisy observations
-            assert run["metrics"]["normalized"] > 1.0
+        assert abs(run["metrics"]["normalized"] - 1) < 0.12, run["task"]
 
 
 def test_an_interrupted_run_resumes_without_redoing_finished_jobs(tmp_path, monkeypatch):
@@ -154,93 +181,175 @@ def test_an_interrupted_run_resumes_without_redoing_finished_jobs(tmp_path, monk
     with pytest.raises(KeyboardInterrupt):
         harness.run(config("suite=quick", "agent=random", run_dir=tmp_path / "cut"))
     assert len(list((tmp_path / "cut" / "jobs").glob("*.json"))) == 1
-    assert not (tmp_path / "cut" / "result.json").exists()
     calls.clear()
     resumed = harness.run(config("suite=quick", "agent=random", run_dir=tmp_path / "cut"))
-    assert calls == ["01-DelayMatchSample-seed0"]  # only the unfinished job ran
-    assert [r["metrics"] for r in resumed["runs"]] == [r["metrics"] for r in complete["runs"]]
+    assert calls == ["01-DelayMatchSample-seed0"]
+    assert _without_times(resumed) == _without_times(complete)
+
+
+def _without_times(result):
+    runs = [{k: v for k, v in r.items() if not k.endswith("_time_s")} for r in result["runs"]]
+    return {**{k: v for k, v in result.items() if k not in ("wall_time_s", "runs")}, "runs": runs}
 
 
 def test_a_resumed_run_rescores_finished_jobs_from_their_records(tmp_path, monkeypatch):
-    """A corrected ceiling reaches a finished run without redoing its jobs."""
     first = harness.run(config("suite=quick", "agent=guess", run_dir=tmp_path))
     job_file = next((tmp_path / "jobs").glob("*PerceptualDecisionMaking*.json"))
     stale = json.loads(job_file.read_text())
-    stale.update(ceiling=0.5, metrics={**stale["metrics"], "normalized": 123.0})
+    stale.update(ceiling={"value": 0.5}, metrics={**stale["metrics"], "normalized": 123.0})
     job_file.write_text(json.dumps(stale))
     monkeypatch.setattr(harness, "run_job", lambda *args, **kwargs: pytest.fail("a finished job ran again"))
     again = harness.run(config("suite=quick", "agent=guess", run_dir=tmp_path))
-    assert again["runs"] == first["runs"]
+    assert _without_times(again) == _without_times(first)
 
 
-def test_a_finished_job_with_unreadable_records_runs_again(tmp_path, monkeypatch):
+@pytest.mark.parametrize("damage", ["empty", "short", "missing", "wrong shape", "other run"])
+def test_a_finished_job_with_damaged_or_foreign_files_runs_again(tmp_path, monkeypatch, damage):
     first = harness.run(config("suite=quick", "agent=guess", run_dir=tmp_path))
-    records = sorted((tmp_path / "records").glob("*.csv"))
-    records[0].write_text("")  # truncated by a crash
-    records[1].unlink()
+    records = tmp_path / "records" / "00-PerceptualDecisionMaking-seed0.csv"
+    job = tmp_path / "jobs" / "00-PerceptualDecisionMaking-seed0.json"
+    if damage == "empty":
+        records.write_text("")
+    elif damage == "short":  # cut to 10 rows: re-run, not re-scored on 10 trials
+        records.write_text("\n".join(records.read_text().splitlines()[:11]) + "\n")
+    elif damage == "missing":
+        records.unlink()
+    elif damage == "wrong shape":
+        job.write_text("[]")
+    else:
+        job.write_text(json.dumps({**json.loads(job.read_text()), "fingerprint": "another"}))
     calls = []
     original = harness.run_job
-
-    def counted(agent_config, job, suite, progress=None, workdir=None):
-        calls.append(job.key)
-        return original(agent_config, job, suite, progress, workdir)
-
-    monkeypatch.setattr(harness, "run_job", counted)
+    monkeypatch.setattr(harness, "run_job", lambda *a, **k: calls.append(a[1].key) or original(*a, **k))
     again = harness.run(config("suite=quick", "agent=guess", run_dir=tmp_path))
-    assert sorted(calls) == sorted(path.stem for path in records[:2])
-    assert [r["metrics"] for r in again["runs"]] == [r["metrics"] for r in first["runs"]]
+    assert calls == ["00-PerceptualDecisionMaking-seed0"]
+    assert _without_times(again) == _without_times(first)
 
 
-def test_a_run_dir_of_another_configuration_is_not_mixed(tmp_path):
+def test_a_run_dir_of_another_configuration_is_refused_in_one_line(tmp_path):
     harness.run(config("suite=quick", "agent=random", run_dir=tmp_path))
-    with pytest.raises(harness.RunDirConflict, match="another configuration"):
+    with pytest.raises(harness.RunDirConflict, match=r"agent.name: 'random' -> 'oracle'.*run_dir=<new folder> or overwrite=true"):
         harness.run(config("suite=quick", "agent=oracle", run_dir=tmp_path))
     result = harness.run(config("suite=quick", "agent=oracle", "overwrite=true", run_dir=tmp_path))
     assert result["agent"]["name"] == "oracle"
 
 
-def test_bad_agent_parameters_fail_before_anything_runs(tmp_path):
-    with pytest.raises(UnknownNameError, match="parameter of agent 'random'"):
-        harness.run(config("suite=quick", "agent=random", "+agent.hidden_size=3", run_dir=tmp_path))
+def test_a_deleted_run_json_does_not_let_another_agent_adopt_finished_jobs(tmp_path):
+    harness.run(config("suite=quick", "agent=random", run_dir=tmp_path))
+    random_scores = json.loads((tmp_path / "result.json").read_text())["runs"][0]["trials"]
+    (tmp_path / "run.json").unlink()
+    oracle = harness.run(config("suite=quick", "agent=oracle", run_dir=tmp_path))
+    assert oracle["runs"][0]["trials"] != random_scores and oracle["runs"][0]["metrics"]["success"] == 1.0
+
+
+@pytest.mark.parametrize("content", ["", "{trunc", "[]"])
+def test_a_damaged_run_json_is_named_and_overwrite_recovers(tmp_path, content):
+    harness.run(config("suite=quick", "agent=random", run_dir=tmp_path))
+    (tmp_path / "run.json").write_text(content)
+    with pytest.raises(harness.RunDirConflict, match=re.escape(str(tmp_path / "run.json"))):
+        harness.run(config("suite=quick", "agent=random", run_dir=tmp_path))
+    assert harness.run(config("suite=quick", "agent=random", "overwrite=true", run_dir=tmp_path))["runs"]
+
+
+@pytest.mark.parametrize("value", ["no", "off", "n", "false", "0"])
+def test_false_spellings_of_overwrite_keep_finished_jobs(tmp_path, value):
+    harness.run(config("suite=quick", "agent=random", run_dir=tmp_path))
+    jobs = sorted(p.name for p in (tmp_path / "jobs").iterdir())
+    harness.run(config("suite=quick", "agent=random", f"overwrite={value}", run_dir=tmp_path))
+    assert sorted(p.name for p in (tmp_path / "jobs").iterdir()) == jobs
+
+
+@pytest.mark.parametrize(
+    ("overrides", "fragment"),
+    [
+        (["overwrite=maybe"], "not a valid bool"),
+        (["progress=sometimes"], "progress: 'sometimes' is not one of auto, true, false"),
+        (["agent=ppo_lstm", "agent.greedy=perhaps"], "agent.greedy: 'perhaps' is not a boolean"),
+        (["agent=ppo_lstm", "agent.hidden_size=big"], "agent.hidden_size: 'big' is not an integer"),
+        (["+agent.hidden_size=3"], "Unknown parameter of agent 'random' 'hidden_size'"),
+        (["launcher=cloud"], "Invalid value 'cloud'"),
+    ],
+)
+def test_mistyped_options_fail_before_anything_runs_naming_key_and_value(tmp_path, overrides, fragment):
+    if "ppo" in " ".join(overrides):
+        pytest.importorskip("torch")
+    with pytest.raises(Exception) as raised:  # noqa: PT011 (Hydra's errors or ours: the message is checked)
+        harness.run(config("suite=quick", *overrides, run_dir=tmp_path))
+    chain, error = [], raised.value
+    while error is not None:
+        chain.append(str(error))
+        error = error.__cause__
+    assert fragment in " | ".join(chain)
     assert not (tmp_path / "jobs").exists()
 
 
-def test_command_line_runs_the_main_job_and_rejects_unknown_names(tmp_path):
+def test_two_runs_cannot_share_a_run_dir_at_once(tmp_path):
+    held = harness.RunDir(tmp_path, {"suite": {}, "agent": {}}, overwrite=False)
+    try:
+        with pytest.raises(harness.RunDirConflict, match="in use by another run"):
+            harness.run(config("suite=quick", "agent=random", run_dir=tmp_path))
+    finally:
+        held.release()
+
+
+def test_files_honour_the_umask_and_stale_temporaries_are_cleaned(tmp_path):
+    (tmp_path / "jobs").mkdir()
+    stale = tmp_path / "jobs" / ".x.json.abc.tmp"
+    stale.write_text("{")
+    old = os.umask(0o022)
+    try:
+        harness.run(config("suite=quick", "agent=random", run_dir=tmp_path))
+    finally:
+        os.umask(old)
+    assert not stale.exists()
+    assert (tmp_path / "result.json").stat().st_mode & 0o777 == 0o644
+
+
+def test_command_line_errors_are_one_line_with_a_hint(tmp_path):
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     done = subprocess.run(
         [sys.executable, "-m", "neurobench", "suite=quick", "agent=oracle", "progress=false"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
+        cwd=tmp_path, capture_output=True, text=True, env=env, timeout=120,
     )
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "runs" / "quick" / "oracle" / "result.json").exists()
-    assert "IQM overall" in done.stdout
-    bad = subprocess.run(
-        [sys.executable, "-m", "neurobench", "suite=quik"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
+    conflict = subprocess.run(
+        [sys.executable, "-m", "neurobench", "suite=quick", "agent=random", "run_dir=runs/quick/oracle"],
+        cwd=tmp_path, capture_output=True, text=True, env=env, timeout=120,
     )
-    assert bad.returncode != 0
-    assert "quick" in bad.stderr  # Hydra lists the available suites
+    assert conflict.returncode == 2
+    assert conflict.stderr.startswith("error:") and "Traceback" not in conflict.stderr
+    assert "debug=true" in conflict.stderr
+
+
+def test_a_redirected_run_logs_a_line_per_job_not_progress_bars(tmp_path):
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    done = subprocess.run(
+        [sys.executable, "-m", "neurobench", "suite=perceptual", "agent=random"],
+        cwd=tmp_path, capture_output=True, text=True, env=env, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert len(done.stderr.encode()) < 20_000
+    assert done.stderr.count("[") >= 9  # one line per job
+    assert "\r" not in done.stderr
 
 
 def _snapshot(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file() and p.name != ".lock"}
 
 
 def test_submit_accepts_a_valid_result_and_refuses_a_duplicate(quick_results, tmp_path):
     target = submit(quick_results["oracle"], tmp_path)
-    assert target.parent == tmp_path / "quick"
-    assert target.name.startswith("oracle-")
+    assert target.parent == tmp_path / "quick" and target.name.startswith("oracle-")
     before = _snapshot(tmp_path)
     with pytest.raises(SubmissionError, match="duplicate"):
         submit(quick_results["oracle"], tmp_path)
+    edited = json.loads(quick_results["oracle"].read_text())
+    edited["wall_time_s"] = 1.0  # the same scores under another file content
+    (tmp_path / "same.json").write_text(json.dumps(edited))
+    with pytest.raises(SubmissionError, match="duplicate"):
+        submit(tmp_path / "same.json", tmp_path)
+    (tmp_path / "same.json").unlink()
     assert _snapshot(tmp_path) == before
 
 
@@ -252,23 +361,31 @@ def _mutated(source: Path, tmp_path: Path, edit) -> Path:
     return path
 
 
+def _first(d):
+    return d["runs"][0]
+
+
 @pytest.mark.parametrize(
     ("edit", "fragment"),
     [
         (lambda d: "{not json", "not valid JSON"),
         (lambda d: json.dumps(d).replace('"success": 1.0', '"success": NaN', 1), "NaN is not allowed"),
-        (lambda d: d["suite"].update(hash="0123456789abcdef"), "is not one of this NeuroBench version's suites"),
+        (lambda d: d["suite"].update(hash="0123456789abcdef"), "does not match its definition"),
         (lambda d: d["runs"].pop(), "missing runs"),
         (lambda d: d["agent"].update(name="../../escape"), "agent name"),
-        (lambda d: d["runs"][0]["metrics"].update(success="high"), "must be a number"),
+        (lambda d: d["agent"].update(name="oracle\n"), "agent name"),
+        (lambda d: _first(d)["metrics"].update(success=5.0), "metric success 5.0 does not follow"),
+        (lambda d: _first(d)["metrics"].update(n_trials="many"), "metric n_trials 'many'"),
+        (lambda d: _first(d)["metrics"].pop("n_trials"), "metric n_trials None"),
+        (lambda d: _first(d)["trials"].update(outcome="c" * 10), "10 trials, but the suite evaluates 200"),
+        (lambda d: _first(d)["trials"].update(outcome="x" * 200), "letters of 'cfma'"),
         (lambda d: d.update(schema="other/9"), "schema must be"),
-        (lambda d: "[" * 100000 + "]" * 100000, "not valid JSON"),
-        (lambda d: d["runs"].append(dict(d["runs"][0])), "appears twice"),
-        (lambda d: d["runs"][0].update(task=["PerceptualDecisionMaking"]), "task must be a task name"),
-        (lambda d: d["runs"][0].update(seed=99), "its runs are [('DelayMatchSample', 0)"),
-        (lambda d: d["runs"][0]["metrics"].update(normalized=2.0), "does not follow from success"),
-        (lambda d: d["runs"][0].update(ceiling=0.7), "is not this NeuroBench's"),
-        (lambda d: d["runs"][0].update(chance=0.1), "is not this NeuroBench's 0.5 for"),
+        (lambda d: "[" * 100000 + "]" * 100000, "nested 100000 deep"),
+        (lambda d: d["runs"].append(dict(_first(d))), "appears twice"),
+        (lambda d: _first(d).update(seed=99), "is not a (task, seed)"),
+        (lambda d: _first(d)["metrics"].update(normalized=2.0), "metric normalized 2.0 does not follow"),
+        (lambda d: _first(d).update(ceiling={"value": 0.7}), "is not this NeuroBench's"),
+        (lambda d: d["agent"]["config"].update(_target_="neurobench.agents.RandomAgent"), "agent.hash does not match"),
     ],
 )
 def test_bad_submissions_are_rejected_and_results_are_unchanged(quick_results, tmp_path, edit, fragment):
@@ -281,31 +398,71 @@ def test_bad_submissions_are_rejected_and_results_are_unchanged(quick_results, t
     assert _snapshot(results) == before
 
 
-def test_leaderboard_is_regenerated_byte_identically(quick_results, tmp_path):
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero", "folder", "list", "deep"])
+def test_an_odd_file_in_results_is_reported_and_skipped_not_fatal(quick_results, tmp_path, kind):
+    results = tmp_path / "results"
+    (results / "quick").mkdir(parents=True)
+    odd = results / "quick" / "odd.json"
+    if kind == "fifo":
+        os.mkfifo(odd)
+    elif kind == "dev-zero":
+        odd.symlink_to("/dev/zero")
+    elif kind == "folder":
+        odd.mkdir()
+    elif kind == "list":
+        odd.write_text("[1, 2]")
+    else:
+        odd.write_text("[" * 100000 + "]" * 100000)
+    warnings = []
+    target = submit(quick_results["oracle"], results, warn=warnings.append)
+    assert target.exists()
+    assert len(warnings) == 1
+    assert "odd.json" in warnings[0]
+    assert leaderboard.build(results)["LEADERBOARD.md"]
+
+
+def test_leaderboard_is_byte_identical_marks_privileged_agents_and_shows_raw_scores(quick_results, tmp_path):
     for agent in ("random", "oracle", "guess"):
         submit(quick_results[agent], tmp_path)
     first = {p.name: p.read_bytes() for p in leaderboard.write(tmp_path)}
     second = {p.name: p.read_bytes() for p in leaderboard.write(tmp_path)}
-    assert first == second
-    assert set(first) == set(leaderboard.OUTPUTS)
+    assert first == second and set(first) == set(leaderboard.OUTPUTS)
     markdown = first["LEADERBOARD.md"].decode()
-    assert markdown.index("| oracle") < markdown.index("| guess")  # sorted by overall IQM
-    assert "### quick / working_memory" in markdown
+    assert markdown.index("| guess") < markdown.index("| oracle (privileged)")  # listed apart, after the ranked
+    assert "→" in markdown and "### quick v2 / working_memory" in markdown
     assert "<table" in first["leaderboard.html"].decode()
-    assert first["leaderboard.csv"].decode().count("\n") == 1 + 3 * 3 * 4
+    assert "task:PerceptualDecisionMaking,success" in first["leaderboard.csv"].decode()
 
 
-def test_compare_reports_differences_and_writes_plots(quick_results, tmp_path):
-    report, plots = compare(quick_results["oracle"], quick_results["random"], tmp_path)
-    assert "oracle (A) vs random (B)" in report
-    assert "overall" in report
-    assert [p.name for p in plots] == ["scores.png", "profiles.png"]
+def test_compare_any_number_of_agents_with_figures(quick_results, tmp_path):
+    report, plots = compare([quick_results["oracle"], quick_results["random"], quick_results["guess"]], tmp_path)
+    assert "suite quick v2" in report and "vs random" in report and "vs guess" in report
+    assert {p.name for p in plots} == {f"{n}.{x}" for n in ("scores", "profiles", "tasks") for x in ("png", "svg")}
     assert all(p.stat().st_size > 1000 for p in plots)
 
 
-def test_ray_launcher_gives_the_same_results(quick_results, tmp_path):
+def test_compare_accepts_results_of_a_custom_suite(tmp_path):
+    a = harness.run(config("suite=quick", "agent=random", "suite.eval_trials=50", run_dir=tmp_path / "a"))
+    b = harness.run(config("suite=quick", "agent=guess", "suite.eval_trials=50", run_dir=tmp_path / "b"))
+    assert a["suite"]["frozen"] is False
+    report, _ = compare([tmp_path / "a" / "result.json", tmp_path / "b" / "result.json"])
+    assert "random" in report and "guess" in report
+    with pytest.raises(SubmissionError, match="not a released suite version"):
+        submit(tmp_path / "a" / "result.json", tmp_path / "results")
+
+
+def test_ray_launcher_gives_the_same_results_and_refuses_impossible_requests(quick_results, tmp_path):
     pytest.importorskip("ray")
-    result = harness.run(config("suite=quick", "agent=oracle", "launcher=ray", run_dir=tmp_path))
+    with pytest.raises(NeuroBenchError, match="asks for more CPUs than the Ray cluster has"):
+        harness.run(config("suite=quick", "agent=oracle", "launcher=ray", "ray.num_cpus_per_job=1000", run_dir=tmp_path / "x"))
+    result = harness.run(config("suite=quick", "agent=oracle", "launcher=ray", run_dir=tmp_path / "r"))
     local = json.loads(quick_results["oracle"].read_text())
-    assert [r["metrics"] for r in result["runs"]] == [r["metrics"] for r in local["runs"]]
+    assert [r["trials"] for r in result["runs"]] == [r["trials"] for r in local["runs"]]
     np.testing.assert_equal(result["aggregates"], local["aggregates"])
+
+
+def test_unknown_agents_and_suites_are_named(tmp_path):
+    with pytest.raises(Exception, match="quick"):
+        config("suite=quik", run_dir=tmp_path)
+    with pytest.raises(UnknownNameError, match="Unknown version of suite 'quick'"):
+        resolve_suite({"name": "quick", "version": 99})

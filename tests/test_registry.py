@@ -12,7 +12,7 @@ import pytest
 
 import neurobench
 from neurobench import InvalidParameterError, UnknownNameError
-from neurobench.core.registry import RegistrationError, TaskSpec, build, register, register_variants, spec
+from neurobench.core.registry import RegistrationError, TaskSpec, build, register, register_variants, spec, unregister
 from neurobench.tasks.perceptual import PerceptualDecisionMaking
 from tests.conftest import TASKS
 
@@ -66,10 +66,16 @@ def test_many_variants_of_a_family_register_at_once():
         paper=None,
         tags=("test",),
     )
-    assert [s.id for s in made] == ["TestPDM.ring4-v0", "TestPDM.easy-v0"]
-    assert neurobench.make_task("TestPDM.ring4").dim_ring == 4
-    assert neurobench.make("TestPDM.easy").task.name == "TestPDM.easy"
-    assert gym.make("neurobench/TestPDM.ring4-v0").unwrapped.task.dim_ring == 4
+    try:
+        assert [s.id for s in made] == ["TestPDM.ring4-v0", "TestPDM.easy-v0"]
+        assert neurobench.make_task("TestPDM.ring4").dim_ring == 4
+        assert neurobench.make("TestPDM.easy").task.name == "TestPDM.easy"
+        assert gym.make("neurobench/TestPDM.ring4-v0").unwrapped.task.dim_ring == 4
+    finally:
+        for s in made:
+            unregister(s.id)
+    with pytest.raises(UnknownNameError):
+        neurobench.make_task("TestPDM.ring4")
 
 
 NESTED = {

@@ -138,6 +138,18 @@ def register(spec: TaskSpec) -> TaskSpec:
     return spec
 
 
+def unregister(task_id: str) -> TaskSpec:
+    """Remove a registered spec (and its Gymnasium id): for experiments and tests."""
+    target = spec(task_id)
+    del _SPECS[target.name][target.version]
+    if not _SPECS[target.name]:
+        del _SPECS[target.name]
+    if _CANONICAL.get(target.factory) is target:  # type: ignore[arg-type]
+        del _CANONICAL[target.factory]  # type: ignore[arg-type]
+    gym.envs.registration.registry.pop(target.gym_id, None)
+    return target
+
+
 def register_variants(
     factory: Callable[..., Any],
     variants: Mapping[str, Mapping[str, Any]],

@@ -364,6 +364,7 @@ class TimedTask(TrialTask):
     def __post_init__(self) -> None:
         if not _is_positive_number(self.dt):
             raise InvalidParameterError(f"dt of {self.name} must be a positive number of ms, got {self.dt!r}")
+        object.__setattr__(self, "dt", float(self.dt))
         if self.stream not in STREAMS:
             raise UnknownNameError(f"stream of {self.name}", self.stream, STREAMS)
         if not isinstance(self.abort, bool):

@@ -60,6 +60,7 @@ class TrialEngine(Engine):
         self._outcome = np.zeros(n, dtype=np.int8)
         self._trial_reward = np.zeros(n)
         self._response = np.full(n, -1, dtype=np.int64)
+        self._answered_at = np.full(n, -1, dtype=np.int64)
         self._score = np.ones(n)
         self._deal(np.arange(n))
         self._new = np.ones(n, dtype=bool)
@@ -83,6 +84,7 @@ class TrialEngine(Engine):
         np.maximum(self._outcome, event, out=self._outcome)
         self._trial_reward += reward
         self._response = np.where(answered, action if not self._continuous else 0, self._response)
+        self._answered_at = np.where(answered, t, self._answered_at)
         if not self._continuous and self._step_credit is not None:
             self._score *= np.where(answered, self._step_credit, 1.0)
         self._t = next_t
@@ -152,6 +154,7 @@ class TrialEngine(Engine):
         self._outcome[columns] = _NONE
         self._trial_reward[columns] = 0.0
         self._response[columns] = -1
+        self._answered_at[columns] = -1
         self._score[columns] = 1.0
 
     def _use_batch(self, batch: TrialBatch) -> None:
@@ -184,9 +187,22 @@ class TrialEngine(Engine):
             "reward": self._trial_reward.copy(),
             "score": score,
             "response": self._response.copy(),
+            "rt": self._reaction_times(rows, ended),
         }
         records.update({name: values.take(rows, axis=0) for name, values in self._batch.conditions.items()})
         return records
+
+
+    def _reaction_times(self, rows: np.ndarray, ended: np.ndarray) -> np.ndarray:
+        """ms from the first step of the trial's first response window to the answer (the
+        step that gave it included); -1 without an answer. Computed for ended trials only."""
+        rt = np.full(len(rows), -1.0)
+        done = np.flatnonzero(ended & (self._answered_at >= 0))
+        if len(done):
+            window = self.task.rule.window_code(self._batch.phase[rows[done]]) > 0
+            opened = np.argmax(window, axis=1)
+            rt[done] = (self._answered_at[done] - opened + 1) * self.task.dt
+        return rt
 
 
 def tabulate(task: TrialTask, chunk: TrialBatch) -> dict[str, np.ndarray]:
@@ -306,6 +322,7 @@ class TrialSession(Session):
             self._outcome = event
         if answered:
             self._response = response
+            self._answered_at = t
         self._trial_reward += reward
         gt = self._target[t]
         if next_t >= self._length:
@@ -358,6 +375,7 @@ class TrialSession(Session):
         self._outcome = 0  # worst event so far (an Outcome code, as a plain int for speed)
         self._trial_reward = 0.0
         self._response = -1
+        self._answered_at = -1
         self._score = 1.0
 
     def _trial_record(self) -> dict[str, Any]:
@@ -367,12 +385,17 @@ class TrialSession(Session):
             score = float(outcome == Outcome.CORRECT)
         else:
             score = 0.0 if outcome >= _MISS else self._score
+        rt = -1.0
+        if self._answered_at >= 0:
+            opened = next(i for i, w in enumerate(self._window) if w > 0)
+            rt = float((self._answered_at - opened + 1) * self.task.dt)
         return {
             "index": self._index,
             "outcome": OUTCOME_NAMES[outcome],
             "reward": self._trial_reward,
             "score": score,
             "response": self._response,
+            "rt": rt,
             **self._chunk.trial_conditions(self._row),
         }
 

@@ -1,35 +1,45 @@
-"""Result files: the documented JSON schema, validation, atomic writes, and ``submit``.
+"""Result files that verify themselves: the schema, validation, atomic writes, ``submit``.
 
-A result file (schema ``neurobench.result/1``, described in ``results/SCHEMA.md``)
-records one agent on one suite: provenance (suite name, version and hash, NeuroBench
-version, the agent's full config, seeds, wall time, machine), per-(task, seed) metrics,
-and per-family aggregates. Submitting validates it and copies it into ``results/``;
-anything wrong is reported with its reason and leaves ``results/`` untouched.
+A result file (schema ``neurobench.result/2``, described in ``results/SCHEMA.md``) records
+one agent on one suite: the suite's full definition and hash, the agent's exact config and
+its hash, and for every (task, seed) job the outcome of every evaluated trial. Every number
+derived from those — success, accuracy, rates, chance, ceiling, normalized score,
+aggregates — is recomputed by :func:`validate` from the trials and the current tasks, so a
+file whose numbers do not follow is refused, whoever edited it. ``submit`` adds a valid file
+to ``results/``; anything wrong is reported with its reason and leaves ``results/``
+untouched. Reading is defensive: only regular files, size- and depth-capped, strict JSON.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import math
 import os
 import platform
 import re
+import stat
 import tempfile
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from neurobench.core.errors import NeuroBenchError
-from neurobench.core.task import Task
 from neurobench.scoring.aggregate import STATISTICS, aggregate
-from neurobench.scoring.metrics import METRICS, normalized
+from neurobench.scoring.metrics import METRICS, check_scorable
 from neurobench.suites import Suite, content_hash, known_suites
 
-SCHEMA = "neurobench.result/1"
+SCHEMA = "neurobench.result/2"
 MAX_BYTES = 20 * 2**20  # larger files are refused before they are parsed
-SCORE_TOLERANCE = 1e-6  # chance and ceilings are exact or seeded: they reproduce to rounding
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$")
+MAX_DEPTH = 64  # JSON nested deeper is refused before it is parsed
+TOLERANCE = 1e-6  # chance and ceilings are exact or seeded: they reproduce to rounding
+OUTCOME_CODES = {"correct": "c", "fail": "f", "miss": "m", "abort": "a"}
+_CODES = {v: k for k, v in OUTCOME_CODES.items()}
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}")
 
 
 class SubmissionError(NeuroBenchError, ValueError):
@@ -42,6 +52,41 @@ def machine() -> dict[str, Any]:
         "python": platform.python_version(),
         "processor": platform.machine(),
         "cpus": os.cpu_count(),
+    }
+
+
+# -- trials and metrics ---------------------------------------------------------------------
+def compact_trials(outcomes: Sequence[str], scores: Sequence[float], rewards: Sequence[float]) -> dict[str, Any]:
+    """A run's trials as stored in a result: one letter per outcome, the scores only if
+    some trial has partial credit, and the summed reward."""
+    trials: dict[str, Any] = {
+        "outcome": "".join(OUTCOME_CODES[str(o)] for o in outcomes),
+        "reward_total": float(np.sum(rewards)),
+    }
+    expected = [1.0 if o == "correct" else 0.0 for o in outcomes]
+    if not np.allclose(scores, expected):
+        trials["score"] = [round(float(s), 9) for s in scores]
+    return trials
+
+
+def metrics_of(trials: Mapping[str, Any], chance: float, ceiling: float, task: str) -> dict[str, Any]:
+    """Every metric of a run, from its compact trials."""
+    from neurobench.scoring.metrics import normalized
+
+    outcome = trials["outcome"]
+    n = len(outcome)
+    counts = {code: outcome.count(code) for code in _CODES}
+    scores = trials.get("score")
+    success = float(np.mean(scores)) if scores is not None else counts["c"] / n
+    answered = counts["c"] + counts["f"]
+    return {
+        "n_trials": n,
+        "success": success,
+        "accuracy": counts["c"] / answered if answered else None,
+        "abort_rate": counts["a"] / n,
+        "miss_rate": counts["m"] / n,
+        "reward_per_trial": trials["reward_total"] / n,
+        "normalized": normalized(success, chance, ceiling, task),
     }
 
 
@@ -61,16 +106,14 @@ def aggregates(runs: list[Mapping[str, Any]]) -> dict[str, dict[str, dict[str, f
     }
 
 
-def build_result(
-    suite: Suite, agent: Mapping[str, Any], runs: list[dict[str, Any]], wall_time_s: float
-) -> dict[str, Any]:
+def build_result(suite: Suite, agent: Mapping[str, Any], runs: list[dict[str, Any]], wall_time_s: float) -> dict[str, Any]:
     from neurobench import __version__
 
     ordered = sorted(runs, key=lambda r: (r["index"], r["seed"]))
     return {
         "schema": SCHEMA,
-        "suite": suite.summary(),
-        "agent": {"name": str(agent.get("name")), "config": dict(agent)},
+        "suite": {**suite.summary(), "frozen": suite.frozen},
+        "agent": {"name": str(agent.get("name")), "config": dict(agent), "hash": content_hash(dict(agent))},
         "neurobench_version": __version__,
         "wall_time_s": wall_time_s,
         "machine": machine(),
@@ -79,149 +122,238 @@ def build_result(
     }
 
 
+# -- files ---------------------------------------------------------------------------------
 def write_json(path: Path, data: Any) -> None:
     """Write atomically: a temporary file in the same folder, then a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(data, indent=1, sort_keys=True, allow_nan=False) + "\n"
     write_text(path, text)
 
 
 def write_text(path: Path, text: str) -> None:
+    """Atomic write (temporary file, fsync, rename) that honours the umask, as a plain
+    ``open`` would (``mkstemp`` alone makes files private)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "w") as file:
             file.write(text)
             file.flush()
             os.fsync(file.fileno())
+        os.chmod(temp, 0o666 & ~_umask())
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
 
 
-def read_result(path: Path) -> dict[str, Any]:
-    """Parse a result file defensively: size-capped, strict JSON (no NaN/Infinity)."""
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
+def remove_stale_temporaries(folder: Path) -> list[Path]:
+    """Temporary files an interrupted atomic write left behind (``.<name>.<random>.tmp``)."""
+    removed = []
+    for path in Path(folder).rglob(".*.tmp"):
+        if path.is_file():
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
+def read_json_file(path: Path, what: str = "result") -> Any:
+    """Parse a JSON file defensively: a regular file (no FIFO, device, symlink or folder),
+    at most ``MAX_BYTES``, nested at most ``MAX_DEPTH`` deep, strict JSON (no NaN)."""
     path = Path(path)
-    if not path.is_file():
-        raise SubmissionError(f"{path}: no such file")
-    size = path.stat().st_size
-    if size > MAX_BYTES:
-        raise SubmissionError(f"{path}: {size} bytes, larger than the {MAX_BYTES}-byte limit")
     try:
-        data = json.loads(path.read_bytes(), parse_constant=_reject_constant)
+        info = os.lstat(path)
+    except OSError as error:
+        raise SubmissionError(f"{path}: cannot read the {what} ({error.strerror})") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise SubmissionError(f"{path}: not a regular file; a {what} must be a plain JSON file")
+    if info.st_size > MAX_BYTES:
+        raise SubmissionError(f"{path}: {info.st_size} bytes, larger than the {MAX_BYTES}-byte limit")
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        descriptor = os.open(path, flags)
+        with os.fdopen(descriptor, "rb") as file:
+            raw = file.read(MAX_BYTES + 1)
+    except OSError as error:
+        raise SubmissionError(f"{path}: cannot read the {what} ({error.strerror})") from None
+    if len(raw) > MAX_BYTES:
+        raise SubmissionError(f"{path}: larger than the {MAX_BYTES}-byte limit")
+    depth = _max_depth(raw)
+    if depth > MAX_DEPTH:
+        raise SubmissionError(f"{path}: JSON nested {depth} deep, more than the {MAX_DEPTH} allowed")
+    try:
+        return json.loads(raw, parse_constant=_reject_constant)
     except (ValueError, RecursionError, UnicodeDecodeError) as error:
         raise SubmissionError(f"{path}: not valid JSON ({error})") from None
-    validate(data)
+
+
+def _max_depth(raw: bytes) -> int:
+    """How deeply brackets nest in JSON text, outside strings (without parsing it)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in raw:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return deepest
+
+
+def read_result(path: Path, suites: Mapping[str, Suite] | None = None) -> dict[str, Any]:
+    data = read_json_file(path)
+    validate(data, suites)
     return data
 
 
-def validate(data: Any, suites: Mapping[str, Suite] | None = None) -> None:
-    """Check a parsed result against the schema and its suite (one of ``suites`` by hash,
-    by default the shipped ones); raise SubmissionError."""
-    if not isinstance(data, dict):
-        raise SubmissionError("a result must be a JSON object")
+# -- validation --------------------------------------------------------------------------------
+def validate(data: Any, suites: Mapping[str, Suite] | None = None, *, released: bool = True) -> Suite:
+    """Check a parsed result and recompute every number it claims; return its suite. With
+    ``released`` the suite must be a released version (or one of ``suites``, by hash)."""
+    _require(isinstance(data, dict), "a result must be a JSON object")
     _require(data.get("schema") == SCHEMA, f"schema must be {SCHEMA!r}, got {data.get('schema')!r}")
     for key in ("suite", "agent", "neurobench_version", "wall_time_s", "machine", "runs", "aggregates"):
         _require(key in data, f"missing field {key!r}")
     _check_finite(data, "result")
     agent = data["agent"]
     _require(isinstance(agent, dict) and isinstance(agent.get("config"), dict), "agent must hold name and config")
+    name = agent.get("name")
     _require(
-        isinstance(agent.get("name"), str) and bool(_NAME.match(agent["name"])),
-        f"agent name {agent.get('name')!r} must be 1-64 letters, digits, '_', '.', '+' or '-'",
+        isinstance(name, str) and _NAME.fullmatch(name) is not None,
+        f"agent name {name!r} must be 1-64 letters, digits, '_', '.', '+' or '-'",
     )
-    suite_info = data["suite"]
-    _require(isinstance(suite_info, dict), "suite must be an object")
-    suites = known_suites() if suites is None else suites
-    suite = suites.get(str(suite_info.get("hash")))
-    _require(
-        suite is not None,
-        f"suite hash {suite_info.get('hash')!r} (suite {suite_info.get('name')!r}) is not one of this "
-        f"NeuroBench version's suites: "
-        + ", ".join(f"{s.name}={h}" for h, s in sorted(suites.items(), key=lambda i: i[1].name)),
-    )
-    assert suite is not None
-    _require(suite_info.get("name") == suite.name, f"suite name {suite_info.get('name')!r} does not match its hash")
+    _require(agent["config"].get("name") == name, "agent.name must be the name in agent.config")
+    _require(agent.get("hash") == content_hash(agent["config"]), "agent.hash does not match agent.config")
+    suite = _suite_of(data["suite"], suites, released)
     _check_runs(data["runs"], suite)
     _check_aggregates(data["aggregates"])
+    return suite
+
+
+def _suite_of(info: Any, suites: Mapping[str, Suite] | None, released: bool) -> Suite:
+    _require(isinstance(info, dict), "suite must be an object")
+    definition = info.get("definition")
+    _require(isinstance(definition, dict), "suite.definition must hold the suite's full definition")
+    try:
+        suite = Suite.from_definition(definition)
+    except NeuroBenchError as error:
+        raise SubmissionError(f"suite.definition does not describe a valid suite: {error}") from None
+    _require(suite.hash == info.get("hash"), f"suite.hash {info.get('hash')!r} does not match its definition ({suite.hash})")
+    _require(info.get("name") == suite.name, f"suite.name {info.get('name')!r} does not match its definition")
+    if released:
+        known = known_suites() if suites is None else suites
+        _require(
+            suite.hash in known,
+            f"suite {suite.name!r} v{suite.version} ({suite.hash}) is not a released suite version; released: "
+            + ", ".join(f"{s.name} v{s.version}={h}" for h, s in sorted(known.items(), key=lambda i: (i[1].name, i[1].version))),
+        )
+    return suite
+
+
+def _check_runs(runs: Any, suite: Suite) -> None:
+    _require(isinstance(runs, list), "runs must be a list")
+    expected = {(job.task.label, job.seed): job for job in suite.jobs()}
+    seen = set()
+    for run in runs:
+        _require(isinstance(run, dict), "each run must be an object")
+        for key in ("task", "family", "seed", "eval_seed", "metrics", "index", "trials", "chance", "ceiling"):
+            _require(key in run, f"a run is missing {key!r}")
+        _require(isinstance(run["task"], str), f"a run's task must be a task label, got {run['task']!r}")
+        _require(
+            isinstance(run["seed"], int) and not isinstance(run["seed"], bool),
+            f"a run's seed must be an integer, got {run['seed']!r}",
+        )
+        key = (run["task"], run["seed"])
+        _require(key in expected, f"run {key} is not a (task, seed) of suite {suite.name!r}; its runs are {sorted(expected)}")
+        _require(key not in seen, f"run {key} appears twice")
+        seen.add(key)
+        job = expected[key]
+        task = job.task.build()
+        _require(run["family"] == task.family, f"run {key}: family {run['family']!r} should be {task.family!r}")
+        _require(run["eval_seed"] == job.eval_seed, f"run {key}: eval_seed should be {job.eval_seed}")
+        _check_trials(run, key, suite.eval_trials)
+        _check_score(run, key, task)
+    missing = sorted(set(expected) - seen)
+    _require(not missing, f"missing runs for suite {suite.name!r}: {missing[:5]}{' ...' if len(missing) > 5 else ''}")
+
+
+def _check_trials(run: Mapping[str, Any], key: tuple[str, int], eval_trials: int) -> None:
+    trials = run["trials"]
+    _require(isinstance(trials, dict), f"run {key}: trials must be an object")
+    outcome = trials.get("outcome")
+    _require(isinstance(outcome, str) and set(outcome) <= set(_CODES), f"run {key}: trials.outcome must be letters of 'cfma'")
+    _require(
+        len(outcome) == eval_trials,
+        f"run {key}: {len(outcome)} trials, but the suite evaluates {eval_trials}",
+    )
+    _require(isinstance(trials.get("reward_total"), int | float), f"run {key}: trials.reward_total must be a number")
+    scores = trials.get("score")
+    if scores is not None:
+        _require(
+            isinstance(scores, list) and len(scores) == len(outcome)
+            and all(isinstance(s, int | float) and 0 <= s <= 1 for s in scores),
+            f"run {key}: trials.score must be one number in [0, 1] per trial",
+        )
+        _require(
+            all(s == 0 or code == "c" for s, code in zip(scores, outcome, strict=True)),
+            f"run {key}: only correct trials can have a non-zero score",
+        )
+
+
+def _check_score(run: Mapping[str, Any], key: tuple[str, int], task: Any) -> None:
+    """Chance and ceiling must be this version's; every metric must follow from the trials."""
+    try:
+        chance, ceiling = check_scorable(task)
+    except NeuroBenchError as error:
+        raise SubmissionError(f"run {key}: {error}") from None
+    for name, current in (("chance", chance), ("ceiling", ceiling)):
+        value = run[name].get("value") if isinstance(run[name], dict) else None
+        _require(
+            isinstance(value, int | float) and abs(value - current.value) <= TOLERANCE,
+            f"run {key}: {name} {value!r} is not this NeuroBench's {current.value:.10g} for {run['task']}; "
+            f"re-score the run by starting it again with the same run_dir (finished jobs are not redone)",
+        )
+    metrics = run["metrics"]
+    _require(isinstance(metrics, dict), f"run {key}: metrics must be an object")
+    recomputed = metrics_of(run["trials"], chance.value, ceiling.value, task.name)
+    for name in ("n_trials", *METRICS):
+        claimed, actual = metrics.get(name), recomputed[name]
+        same = claimed is None and actual is None or (
+            isinstance(claimed, int | float) and not isinstance(claimed, bool) and actual is not None
+            and abs(claimed - actual) <= TOLERANCE
+        )
+        _require(same, f"run {key}: metric {name} {claimed!r} does not follow from the trials (expected {actual!r})")
 
 
 def _check_aggregates(groups: Any) -> None:
-    """Well-formed only: submit and the leaderboard recompute them from the runs (the
-    bootstrap may differ in the last digits across library versions)."""
+    """Well-formed only: submit and the leaderboard recompute them from the runs."""
     _require(isinstance(groups, dict) and "overall" in groups, "aggregates must hold an 'overall' entry")
     for group, statistics in groups.items():
         _require(isinstance(statistics, dict), f"aggregates[{group!r}] must be an object")
         for name in STATISTICS:
             estimate = statistics.get(name)
             _require(
-                isinstance(estimate, dict)
-                and all(isinstance(estimate.get(k), int | float) for k in ("point", "low", "high")),
+                isinstance(estimate, dict) and all(isinstance(estimate.get(k), int | float) for k in ("point", "low", "high")),
                 f"aggregates[{group!r}][{name!r}] must hold point, low and high",
             )
 
 
-def _check_runs(runs: Any, suite: Suite) -> None:
-    _require(isinstance(runs, list), "runs must be a list")
-    expected = {(job.task.name, job.seed) for job in suite.jobs()}
-    tasks = {spec.name: spec.build() for spec in suite.tasks}
-    seen = set()
-    for run in runs:
-        _require(isinstance(run, dict), "each run must be an object")
-        for key in ("task", "family", "seed", "eval_seed", "metrics", "index"):
-            _require(key in run, f"a run is missing {key!r}")
-        _require(isinstance(run["task"], str), f"a run's task must be a task name, got {run['task']!r}")
-        _require(
-            isinstance(run["seed"], int) and not isinstance(run["seed"], bool),
-            f"a run's seed must be an integer, got {run['seed']!r}",
-        )
-        key = (run["task"], run["seed"])
-        _require(
-            key in expected,
-            f"run {key} is not a (task, seed) of suite {suite.name!r}; its runs are {sorted(expected)}",
-        )
-        _require(key not in seen, f"run {key} appears twice")
-        seen.add(key)
-        task = tasks[run["task"]]
-        _require(run["family"] == task.family, f"run {key}: family {run['family']!r} should be {task.family!r}")
-        metrics = run["metrics"]
-        _require(isinstance(metrics, dict), f"run {key}: metrics must be an object")
-        for name in METRICS:
-            value = metrics.get(name)
-            allowed_none = name == "accuracy"
-            _require(
-                (value is None and allowed_none) or (isinstance(value, int | float) and not isinstance(value, bool)),
-                f"run {key}: metric {name!r} must be a number, got {value!r}",
-            )
-        _check_score(run, key, task)
-    missing = sorted(expected - seen)
-    _require(
-        not missing,
-        f"missing runs for suite {suite.name!r}: {missing[:5]}{' ...' if len(missing) > 5 else ''}",
-    )
-
-
-def _check_score(run: Mapping[str, Any], key: tuple[str, int], task: Task) -> None:
-    """Chance and ceiling must be this version's, and the normalized score follow from them
-    and the success rate: stale or hand-edited scores cannot reach the tables."""
-    for name, current in (("chance", task.chance), ("ceiling", task.ceiling().value)):
-        value = run.get(name)
-        _require(
-            isinstance(value, int | float) and abs(value - current) <= SCORE_TOLERANCE,
-            f"run {key}: {name} {value!r} is not this NeuroBench's {current:.10g} for {run['task']}; "
-            f"re-score the run by starting it again with the same run_dir (finished jobs are not redone)",
-        )
-    metrics = run["metrics"]
-    expected = normalized(metrics["success"], run["chance"], run["ceiling"])
-    _require(
-        abs(metrics["normalized"] - expected) <= SCORE_TOLERANCE,
-        f"run {key}: normalized {metrics['normalized']!r} does not follow from success {metrics['success']!r}, "
-        f"chance and ceiling (expected {expected:.10g})",
-    )
-
-
 def _check_finite(value: Any, where: str, depth: int = 0) -> None:
-    _require(depth < 64, f"{where}: nested too deeply")
+    _require(depth < MAX_DEPTH, f"{where}: nested too deeply")
     if isinstance(value, float):
         _require(math.isfinite(value), f"{where}: {value} is not a finite number")
     elif isinstance(value, dict):
@@ -241,23 +373,60 @@ def _require(condition: bool, message: str) -> None:
         raise SubmissionError(message)
 
 
+# -- submit --------------------------------------------------------------------------------
+def fingerprint(data: Mapping[str, Any]) -> str:
+    """What makes two results the same: suite, agent and every trial's outcome."""
+    return content_hash(
+        {"suite": data["suite"]["hash"], "agent": data["agent"]["hash"], "runs": [[r["task"], r["seed"], r["trials"]] for r in data["runs"]]}
+    )
+
+
 def submission_name(data: Mapping[str, Any]) -> str:
     """``<suite>/<agent>-<content hash>.json``: stable, collision-free, inside results/."""
-    return f"{data['suite']['name']}/{data['agent']['name']}-{content_hash(data['runs'])[:10]}.json"
+    return f"{data['suite']['name']}/{data['agent']['name']}-{fingerprint(data)[:10]}.json"
 
 
-def submit(path: Path, results_dir: Path) -> Path:
-    """Validate ``path`` and copy it into ``results_dir``; return where it went."""
+@contextmanager
+def locked(folder: Path) -> Iterator[None]:
+    """An exclusive lock on ``folder`` (a ``.lock`` file), so concurrent writers queue."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def existing_results(root: Path) -> Iterator[tuple[Path, dict[str, Any] | None, str | None]]:
+    """Every ``<suite>/*.json`` under ``root``: (path, data or None, why it is unreadable)."""
+    for path in sorted(Path(root).glob("*/*.json")):
+        try:
+            data = read_json_file(path)
+        except SubmissionError as error:
+            yield path, None, str(error)
+            continue
+        yield path, data if isinstance(data, dict) else None, None if isinstance(data, dict) else "not a JSON object"
+
+
+def submit(path: Path, results_dir: Path, warn: Any = None) -> Path:
+    """Validate ``path`` and copy it into ``results_dir``; return where it went. Unreadable
+    neighbours in ``results_dir`` are reported through ``warn`` and skipped."""
     data = read_result(Path(path))
     root = Path(results_dir).resolve()
     target = (root / submission_name(data)).resolve()
     _require(root in target.parents, f"refusing to write outside {root}: {target}")
-    for existing in sorted(root.glob("*/*.json")):
-        try:
-            other = json.loads(existing.read_text())
-        except ValueError:
-            continue
-        same = other.get("runs") == data["runs"] and other.get("suite", {}).get("hash") == data["suite"]["hash"]
-        _require(not same, f"duplicate: {existing} already holds these results")
-    write_json(target, {**data, "aggregates": aggregates(data["runs"])})
+    mine = fingerprint(data)
+    with locked(root):
+        for existing, other, problem in existing_results(root):
+            if problem is not None:
+                if warn is not None:
+                    warn(f"skipping {existing}: {problem}")
+                continue
+            try:
+                same = fingerprint(other) == mine  # type: ignore[arg-type]
+            except (KeyError, TypeError):
+                same = False
+            _require(not same, f"duplicate: {existing} already holds these results")
+        write_json(target, {**data, "aggregates": aggregates(data["runs"])})
     return target

@@ -256,6 +256,17 @@ class PulseDecisionMaking(TimedTask):
         trials.answer(choice + 1, "decision")
         return trials.build(ground_truth=choice, answer=choice + 1, pulse1=pulses[:, 0], pulse2=pulses[:, 1])
 
+    evidence_name: ClassVar[str] = "pulses1 - pulses2"
+
+    def signed_evidence(self, records: Any) -> np.ndarray:
+        """For the psychometric curve: how many more pulses the first side had (answer 1)."""
+        import json
+
+        def count(column: str) -> np.ndarray:
+            return np.array([np.sum(json.loads(v)) if isinstance(v, str) else np.sum(v) for v in records[column]])
+
+        return count("pulse1") - count("pulse2")
+
     def _chance(self) -> Level:
         return uniform(2)  # the richer side is drawn 50/50 and ties are a fair coin
 

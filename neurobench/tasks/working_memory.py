@@ -208,6 +208,12 @@ class DelayComparison(TimedTask):
         trials.answer(answer, "decision")
         return trials.build(ground_truth=answer, answer=answer, v1=v1, v2=v2)
 
+    evidence_name: ClassVar[str] = "f1 - f2"
+
+    def signed_evidence(self, records: Any) -> np.ndarray:
+        """For the psychometric curve: how much larger the first stimulus was (answer 1)."""
+        return np.asarray(records["v1"], dtype=float) - np.asarray(records["v2"], dtype=float)
+
     def _chance(self) -> Level:
         return uniform(2)
 
@@ -415,6 +421,12 @@ class IntervalDiscrimination(TimedTask):
         trials.set("stim2", 1.0, "stim2")
         trials.answer(answer, "decision")
         return trials.build(ground_truth=answer, answer=answer, duration1=first * self.dt, duration2=second * self.dt)
+
+    evidence_name: ClassVar[str] = "duration1 - duration2 (ms)"
+
+    def signed_evidence(self, records: Any) -> np.ndarray:
+        """For the psychometric curve: how much longer the first stimulus was (answer 1)."""
+        return np.asarray(records["duration1"], dtype=float) - np.asarray(records["duration2"], dtype=float)
 
     def _chance(self) -> Level:
         """Exact: equal (floored) durations count as "second longer", so that answer is
