@@ -45,7 +45,9 @@ class MultiAgentPPO(PPOAgent):
             )
         trials = self.settings["trials_per_episode"]
         name = f"neurobench-{_safe(game.name)}-selfplay"
-        register_env(name, lambda _context: ParallelPettingZooEnv(neurobench.parallel_env(game, trials_per_episode=trials)))
+        register_env(
+            name, lambda _context: ParallelPettingZooEnv(neurobench.parallel_env(game, trials_per_episode=trials))
+        )
         policies, mapping = ({"shared"}, _shared) if self.shared_policy else (set(PLAYERS), _own)
         return config.environment(env=name).multi_agent(policies=policies, policy_mapping_fn=mapping)
 

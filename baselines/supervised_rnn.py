@@ -118,8 +118,13 @@ class SupervisedRNN(Agent):
             hidden = tensors.get("hidden")
             start = int(saved["update"])
             data = Dataset(
-                task, self.batch_size, self.seq_len, fixation_weight=self.fixation_weight,
-                end_at_answer=self.end_at_answer, torch=True, state=saved["dataset"],
+                task,
+                self.batch_size,
+                self.seq_len,
+                fixation_weight=self.fixation_weight,
+                end_at_answer=self.end_at_answer,
+                torch=True,
+                state=saved["dataset"],
             )
         self.net.train()
         for update in range(start, updates):

@@ -95,7 +95,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             for version in suite_versions(name):
                 suite = load_suite(name, version)
                 latest = " (latest)" if version == suite_versions(name)[-1] else ""
-                print(f"{name:16s} v{version}  hash {suite.hash}  {len(suite.tasks)} tasks x {len(suite.seeds)} seeds{latest}")
+                size = f"{len(suite.tasks)} tasks x {len(suite.seeds)} seeds"
+                print(f"{name:16s} v{version}  hash {suite.hash}  {size}{latest}")
     return 0
 
 

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from neurobench.core.registry import TaskSpec, register
 from neurobench.multi.views import Combined
-from neurobench.tasks import games, inhibitory, motor, perceptual, timing, value, working_memory
+from neurobench.tasks import context, games, inhibitory, motor, perceptual, reasoning, timing, value, working_memory
 from neurobench.tasks.opponents import Versus
 from neurobench.wrappers.history import SideBias, TrialHistory
 from neurobench.wrappers.noise import Noise
 from neurobench.wrappers.reaction_time import ReactionTime
 from neurobench.wrappers.schedule import MultiTask, ScheduleAttr
 
-FAMILIES = (perceptual, working_memory, inhibitory, timing, motor, value, games)
+FAMILIES = (perceptual, working_memory, context, inhibitory, timing, motor, value, reasoning, games)
 
 MODIFIERS = [
     TaskSpec("Noise", 0, Noise, kind="modifier", description="Extra Gaussian noise on the observations"),

@@ -184,7 +184,9 @@ def psychometric(records: Any, task: Any = None, strength: str = "coh", truth: s
         x = np.linspace(curve.x.min(), curve.x.max(), 200)
         ax.plot(x, curve.fitted(x), color="tab:blue", label=curve.describe())
     else:
-        ax.text(0.5, 0.05, f"no fit: {curve.warning}", transform=ax.transAxes, ha="center", fontsize="x-small", wrap=True)
+        ax.text(
+            0.5, 0.05, f"no fit: {curve.warning}", transform=ax.transAxes, ha="center", fontsize="x-small", wrap=True
+        )
     ax.axhline(0.5, color="grey", lw=0.5)
     ax.axvline(0, color="grey", lw=0.5)
     ax.set_xlabel(f"signed {curve.strength} (positive: evidence for the first option)")

@@ -83,7 +83,9 @@ def build_agent(config: Mapping[str, Any]) -> Agent:
 def score_run(task: Task, records: pd.DataFrame) -> dict[str, Any]:
     """A job's chance, ceiling, compact trials and metrics, from its per-trial records."""
     chance, ceiling = check_scorable(task)
-    trials = compact_trials(records["outcome"].astype(str).tolist(), records["score"].tolist(), records["reward"].tolist())
+    trials = compact_trials(
+        records["outcome"].astype(str).tolist(), records["score"].tolist(), records["reward"].tolist()
+    )
     return {
         "chance": chance.as_dict(),
         "ceiling": ceiling.as_dict(),
@@ -178,7 +180,11 @@ class RunDir:
         if not stamp.exists():
             jobs = list((self.path / "jobs").glob("*.json"))
             if jobs and not overwrite:
-                log.warning("%s has no run.json: its %d job files are kept only if they name this configuration", self.path, len(jobs))
+                log.warning(
+                    "%s has no run.json: its %d job files are kept only if they name this configuration",
+                    self.path,
+                    len(jobs),
+                )
             return None
         try:
             previous = json.loads(stamp.read_text())
@@ -189,7 +195,8 @@ class RunDir:
                 return None
             self.release()
             raise RunDirConflict(
-                f"{stamp} is damaged ({error}); use overwrite=true to start this run directory afresh, or run_dir=<new folder>"
+                f"{stamp} is damaged ({error}); use overwrite=true to start this run directory afresh, "
+                "or run_dir=<new folder>"
             ) from None
         return previous
 
@@ -212,7 +219,9 @@ class RunDir:
             try:
                 run = json.loads(path.read_text())
                 if not isinstance(run, dict) or run.get("fingerprint") != self.fingerprint:
-                    raise ValueError("it belongs to another configuration" if isinstance(run, dict) else "not an object")
+                    raise ValueError(
+                        "it belongs to another configuration" if isinstance(run, dict) else "not an object"
+                    )
                 records = pd.read_csv(self.path / "records" / f"{job.key}.csv")
                 if len(records) != eval_trials or not {"outcome", "score", "reward"} <= set(records.columns):
                     raise ValueError(f"its records hold {len(records)} trials, not {eval_trials}")
@@ -239,7 +248,9 @@ def _difference(path: Path, previous: Mapping[str, Any], current: Mapping[str, A
             keys = sorted(set(old) | set(new))
             changes += [f"agent.{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in keys if old.get(k) != new.get(k)]
     said = "; ".join(changes) or "another configuration"
-    return f"{path} holds another run ({said}): resume it with its settings, or use run_dir=<new folder> or overwrite=true"
+    return (
+        f"{path} holds another run ({said}): resume it with its settings, or use run_dir=<new folder> or overwrite=true"
+    )
 
 
 def run(cfg: DictConfig) -> dict[str, Any]:
@@ -259,7 +270,9 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         run_dir.release()
 
 
-def _run(cfg: DictConfig, suite: Suite, agent_config: dict[str, Any], run_dir: RunDir, launcher: Launcher) -> dict[str, Any]:
+def _run(
+    cfg: DictConfig, suite: Suite, agent_config: dict[str, Any], run_dir: RunDir, launcher: Launcher
+) -> dict[str, Any]:
     _attach_log(run_dir.path)
     jobs = suite.jobs()
     finished: dict[str, dict[str, Any]] = {}
@@ -270,7 +283,13 @@ def _run(cfg: DictConfig, suite: Suite, agent_config: dict[str, Any], run_dir: R
     todo = [job for job in jobs if job.key not in finished]
     log.info(
         "suite %s v%d (%s), agent %s: %d jobs, %d already done, run dir %s",
-        suite.name, suite.version, suite.hash, agent_config.get("name"), len(jobs), len(finished), run_dir.path,
+        suite.name,
+        suite.version,
+        suite.hash,
+        agent_config.get("name"),
+        len(jobs),
+        len(finished),
+        run_dir.path,
     )
     bars = _bars(parse_progress(cfg.progress))
     with _overall(bars, len(jobs), len(jobs) - len(todo)) as overall:
@@ -397,7 +416,10 @@ def _attach_log(run_dir: Path) -> None:
 
 
 def _print_summary(result: dict[str, Any], path: Path) -> None:
-    lines = [f"\n{result['agent']['name']} on suite {result['suite']['name']} v{result['suite']['version']} ({result['suite']['hash']})"]
+    lines = [
+        f"\n{result['agent']['name']} on suite {result['suite']['name']} v{result['suite']['version']} "
+        f"({result['suite']['hash']})"
+    ]
     lines.append(f"  {'task':40s} {'seed':>5s} {'success':>8s} {'chance':>7s} {'ceiling':>8s} {'normalized':>11s}")
     for run_ in result["runs"]:
         m = run_["metrics"]

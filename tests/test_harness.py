@@ -64,9 +64,20 @@ def test_the_hash_covers_every_nested_parameter():
     assert Suite.from_definition(same).hash == base.hash
     nested = Suite.from_mapping(
         {
-            "name": "nested", "version": 1, "seeds": [0], "eval_seed_offset": 10, "eval_trials": 5, "budget": 0,
+            "name": "nested",
+            "version": 1,
+            "seeds": [0],
+            "eval_seed_offset": 10,
+            "eval_trials": 5,
+            "budget": 0,
             "num_envs": 2,
-            "tasks": [{"id": "Noise", "params": {"std": 0.1}, "task": {"id": "ReactionTime", "task": "PerceptualDecisionMaking"}}],
+            "tasks": [
+                {
+                    "id": "Noise",
+                    "params": {"std": 0.1},
+                    "task": {"id": "ReactionTime", "task": "PerceptualDecisionMaking"},
+                }
+            ],
         }
     )
     deeper = json.loads(json.dumps(nested.definition()))
@@ -106,7 +117,7 @@ def test_a_suite_of_modified_and_composed_tasks_runs_end_to_end_and_rebuilds_fro
             "suite=quick",
             "agent=guess",
             "suite.eval_trials=60",
-            'suite.tasks=[{id: Noise, params: {std: 0.1}, task: {id: ReactionTime, task: PerceptualDecisionMaking}},'
+            "suite.tasks=[{id: Noise, params: {std: 0.1}, task: {id: ReactionTime, task: PerceptualDecisionMaking}},"
             " {id: MultiTask, tasks: [GoNogo, DelayMatchSample]}]",
             run_dir=tmp_path / "run",
         )
@@ -128,7 +139,9 @@ def test_adding_a_task_makes_a_new_suite_version_and_old_results_stay_valid(tmp_
     shutil.copytree(ROOT / "conf" / "suites", conf)
     latest = suite_versions("quick")[-1]
     text = (conf / "quick" / f"v{latest}.yaml").read_text()
-    text = text.replace(f"version: {latest}", f"version: {latest + 1}").replace("tasks:\n", "tasks:\n- id: GoNogo-v0\n", 1)
+    text = text.replace(f"version: {latest}", f"version: {latest + 1}").replace(
+        "tasks:\n", "tasks:\n- id: GoNogo-v0\n", 1
+    )
     (conf / "quick" / f"v{latest + 1}.yaml").write_text(text)
     monkeypatch.setattr(suites_module, "_frozen_root", lambda: conf)
     suites_module.known_suites.cache_clear()
@@ -144,7 +157,8 @@ def test_adding_a_task_makes_a_new_suite_version_and_old_results_stay_valid(tmp_
 
 def test_quick_suite_end_to_end(quick_results):
     result = json.loads(quick_results["oracle"].read_text())
-    assert result["suite"]["name"] == "quick" and result["suite"]["hash"] == load_suite("quick").hash
+    assert result["suite"]["name"] == "quick"
+    assert result["suite"]["hash"] == load_suite("quick").hash
     assert result["agent"]["config"] == {"_target_": "neurobench.agents.OracleAgent", "name": "oracle"}
     assert {r["task"] for r in result["runs"]} == {"PerceptualDecisionMaking", "DelayMatchSample"}
     for run in result["runs"]:
@@ -158,10 +172,14 @@ def test_quick_suite_end_to_end(quick_results):
 
 
 def test_the_guess_agent_scores_zero_and_the_ideal_observer_one(tmp_path):
-    guess = harness.run(config("suite=perceptual", "agent=guess", "suite.eval_trials=2000", "suite.seeds=[0]", run_dir=tmp_path / "g"))
+    guess = harness.run(
+        config("suite=perceptual", "agent=guess", "suite.eval_trials=2000", "suite.seeds=[0]", run_dir=tmp_path / "g")
+    )
     for run in guess["runs"]:
         assert abs(run["metrics"]["normalized"]) < 0.12, run["task"]
-    ideal = harness.run(config("suite=perceptual", "agent=ideal", "suite.eval_trials=2000", "suite.seeds=[0]", run_dir=tmp_path / "i"))
+    ideal = harness.run(
+        config("suite=perceptual", "agent=ideal", "suite.eval_trials=2000", "suite.seeds=[0]", run_dir=tmp_path / "i")
+    )
     for run in ideal["runs"]:
         assert abs(run["metrics"]["normalized"] - 1) < 0.12, run["task"]
 
@@ -228,7 +246,9 @@ def test_a_finished_job_with_damaged_or_foreign_files_runs_again(tmp_path, monke
 
 def test_a_run_dir_of_another_configuration_is_refused_in_one_line(tmp_path):
     harness.run(config("suite=quick", "agent=random", run_dir=tmp_path))
-    with pytest.raises(harness.RunDirConflict, match=r"agent.name: 'random' -> 'oracle'.*run_dir=<new folder> or overwrite=true"):
+    with pytest.raises(
+        harness.RunDirConflict, match=r"agent.name: 'random' -> 'oracle'.*run_dir=<new folder> or overwrite=true"
+    ):
         harness.run(config("suite=quick", "agent=oracle", run_dir=tmp_path))
     result = harness.run(config("suite=quick", "agent=oracle", "overwrite=true", run_dir=tmp_path))
     assert result["agent"]["name"] == "oracle"
@@ -239,7 +259,8 @@ def test_a_deleted_run_json_does_not_let_another_agent_adopt_finished_jobs(tmp_p
     random_scores = json.loads((tmp_path / "result.json").read_text())["runs"][0]["trials"]
     (tmp_path / "run.json").unlink()
     oracle = harness.run(config("suite=quick", "agent=oracle", run_dir=tmp_path))
-    assert oracle["runs"][0]["trials"] != random_scores and oracle["runs"][0]["metrics"]["success"] == 1.0
+    assert oracle["runs"][0]["trials"] != random_scores
+    assert oracle["runs"][0]["metrics"]["success"] == 1.0
 
 
 @pytest.mark.parametrize("content", ["", "{trunc", "[]"])
@@ -309,16 +330,25 @@ def test_command_line_errors_are_one_line_with_a_hint(tmp_path):
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     done = subprocess.run(
         [sys.executable, "-m", "neurobench", "suite=quick", "agent=oracle", "progress=false"],
-        cwd=tmp_path, capture_output=True, text=True, env=env, timeout=120,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "runs" / "quick" / "oracle" / "result.json").exists()
     conflict = subprocess.run(
         [sys.executable, "-m", "neurobench", "suite=quick", "agent=random", "run_dir=runs/quick/oracle"],
-        cwd=tmp_path, capture_output=True, text=True, env=env, timeout=120,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
     assert conflict.returncode == 2
-    assert conflict.stderr.startswith("error:") and "Traceback" not in conflict.stderr
+    assert conflict.stderr.startswith("error:")
+    assert "Traceback" not in conflict.stderr
     assert "debug=true" in conflict.stderr
 
 
@@ -326,7 +356,11 @@ def test_a_redirected_run_logs_a_line_per_job_not_progress_bars(tmp_path):
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     done = subprocess.run(
         [sys.executable, "-m", "neurobench", "suite=perceptual", "agent=random"],
-        cwd=tmp_path, capture_output=True, text=True, env=env, timeout=300,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
     )
     assert done.returncode == 0, done.stderr
     assert len(done.stderr.encode()) < 20_000
@@ -335,12 +369,17 @@ def test_a_redirected_run_logs_a_line_per_job_not_progress_bars(tmp_path):
 
 
 def _snapshot(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file() and p.name != ".lock"}
+    return {
+        str(p.relative_to(folder)): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name != ".lock"
+    }
 
 
 def test_submit_accepts_a_valid_result_and_refuses_a_duplicate(quick_results, tmp_path):
     target = submit(quick_results["oracle"], tmp_path)
-    assert target.parent == tmp_path / "quick" and target.name.startswith("oracle-")
+    assert target.parent == tmp_path / "quick"
+    assert target.name.startswith("oracle-")
     before = _snapshot(tmp_path)
     with pytest.raises(SubmissionError, match="duplicate"):
         submit(quick_results["oracle"], tmp_path)
@@ -426,27 +465,32 @@ def test_leaderboard_is_byte_identical_marks_privileged_agents_and_shows_raw_sco
         submit(quick_results[agent], tmp_path)
     first = {p.name: p.read_bytes() for p in leaderboard.write(tmp_path)}
     second = {p.name: p.read_bytes() for p in leaderboard.write(tmp_path)}
-    assert first == second and set(first) == set(leaderboard.OUTPUTS)
+    assert first == second
+    assert set(first) == set(leaderboard.OUTPUTS)
     markdown = first["LEADERBOARD.md"].decode()
     assert markdown.index("| guess") < markdown.index("| oracle (privileged)")  # listed apart, after the ranked
-    assert "→" in markdown and "### quick v2 / working_memory" in markdown
+    assert "→" in markdown
+    assert "### quick v2 / working_memory" in markdown
     assert "<table" in first["leaderboard.html"].decode()
     assert "task:PerceptualDecisionMaking,success" in first["leaderboard.csv"].decode()
 
 
 def test_compare_any_number_of_agents_with_figures(quick_results, tmp_path):
     report, plots = compare([quick_results["oracle"], quick_results["random"], quick_results["guess"]], tmp_path)
-    assert "suite quick v2" in report and "vs random" in report and "vs guess" in report
+    assert "suite quick v2" in report
+    assert "vs random" in report
+    assert "vs guess" in report
     assert {p.name for p in plots} == {f"{n}.{x}" for n in ("scores", "profiles", "tasks") for x in ("png", "svg")}
     assert all(p.stat().st_size > 1000 for p in plots)
 
 
 def test_compare_accepts_results_of_a_custom_suite(tmp_path):
     a = harness.run(config("suite=quick", "agent=random", "suite.eval_trials=50", run_dir=tmp_path / "a"))
-    b = harness.run(config("suite=quick", "agent=guess", "suite.eval_trials=50", run_dir=tmp_path / "b"))
+    harness.run(config("suite=quick", "agent=guess", "suite.eval_trials=50", run_dir=tmp_path / "b"))
     assert a["suite"]["frozen"] is False
     report, _ = compare([tmp_path / "a" / "result.json", tmp_path / "b" / "result.json"])
-    assert "random" in report and "guess" in report
+    assert "random" in report
+    assert "guess" in report
     with pytest.raises(SubmissionError, match="not a released suite version"):
         submit(tmp_path / "a" / "result.json", tmp_path / "results")
 
@@ -454,7 +498,9 @@ def test_compare_accepts_results_of_a_custom_suite(tmp_path):
 def test_ray_launcher_gives_the_same_results_and_refuses_impossible_requests(quick_results, tmp_path):
     pytest.importorskip("ray")
     with pytest.raises(NeuroBenchError, match="asks for more CPUs than the Ray cluster has"):
-        harness.run(config("suite=quick", "agent=oracle", "launcher=ray", "ray.num_cpus_per_job=1000", run_dir=tmp_path / "x"))
+        harness.run(
+            config("suite=quick", "agent=oracle", "launcher=ray", "ray.num_cpus_per_job=1000", run_dir=tmp_path / "x")
+        )
     result = harness.run(config("suite=quick", "agent=oracle", "launcher=ray", run_dir=tmp_path / "r"))
     local = json.loads(quick_results["oracle"].read_text())
     assert [r["trials"] for r in result["runs"]] == [r["trials"] for r in local["runs"]]

@@ -21,7 +21,8 @@ def _saved(fig, tmp_path, name):
 
 
 @pytest.mark.parametrize(
-    "task", ["PerceptualDecisionMaking", "DualDelayMatchSample", "ReadySetGo", "ReachingDelayResponse", "MatchingPennies"]
+    "task",
+    ["PerceptualDecisionMaking", "DualDelayMatchSample", "ReadySetGo", "ReachingDelayResponse", "MatchingPennies"],
 )
 def test_trial_plots_render_with_and_without_an_agent(task, tmp_path):
     fig = plot.trial(task, n_trials=2)
@@ -48,7 +49,8 @@ def test_psychometric_curve_of_the_ideal_observer_rises_from_zero_to_one_on_dela
     from neurobench.scoring.psychometric import psychometric
 
     curve = psychometric(records, task)
-    assert curve.p_first[0] < 0.1 and curve.p_first[-1] > 0.9  # P(first larger) from ~0 to ~1
+    assert curve.p_first[0] < 0.1
+    assert curve.p_first[-1] > 0.9
     assert np.all(np.diff(curve.x) > 0)
     _saved(plot.psychometric(records, task), tmp_path, "psychometric")
 
@@ -59,10 +61,12 @@ def test_psychometric_fit_has_intervals_and_a_degenerate_curve_is_reported_not_d
     records = evaluate(IdealObserver(), "PerceptualDecisionMaking", seed=0, n_trials=3000)
     curve = psychometric(records)
     value, low, high = curve.params["scale"]
-    assert low < value < high and curve.fitted is not None
+    assert low < value < high
+    assert curve.fitted is not None
     flat = records.assign(response=1)  # always the first option
     degenerate = psychometric(flat)
-    assert degenerate.fitted is None and "flat" in degenerate.warning
+    assert degenerate.fitted is None
+    assert "flat" in degenerate.warning
     _saved(plot.psychometric(flat), tmp_path, "flat")
 
 

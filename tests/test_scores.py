@@ -63,17 +63,26 @@ def test_matching_pennies_chance_is_random_play_under_the_evaluation_protocol():
 def test_matching_pennies_ceiling_is_an_estimate_the_exploiter_does_not_beat():
     task = neurobench.make_task({"id": "Versus", "params": {"opponent": "algorithm1"}, "task": "MatchingPennies"})
     ceiling = task.ceiling()
-    assert ceiling.kind == "estimate" and ceiling.se > 0 and ceiling.value > 0.53
+    assert ceiling.kind == "estimate"
+    assert ceiling.se > 0
+    assert ceiling.value > 0.53
     ideal = evaluate(IdealObserver(), task, seed=7, n_trials=4000)["score"].mean()  # the exploiter
     assert ideal <= ceiling.value + 4 * (ceiling.se + np.sqrt(0.25 / 4000))
 
 
 def test_a_history_task_ceiling_is_a_bound_an_observer_of_the_prior_does_not_beat():
     """With the inner task's ceiling, an observer using the side-bias prior scored above 1."""
-    task = neurobench.make_task({"id": "SideBias", "params": {"probs": [[0.8, 0.2], [0.2, 0.8]], "block_dur": 500}, "task": "PerceptualDecisionMaking"})
+    task = neurobench.make_task(
+        {
+            "id": "SideBias",
+            "params": {"probs": [[0.8, 0.2], [0.2, 0.8]], "block_dur": 500},
+            "task": "PerceptualDecisionMaking",
+        }
+    )
     inner = neurobench.make_task("PerceptualDecisionMaking")
     bound = task.ceiling()
-    assert bound.kind == "bound" and bound.value > inner.ceiling().value
+    assert bound.kind == "bound"
+    assert bound.value > inner.ceiling().value
     records = evaluate(_BlockPriorObserver(task), task, seed=3, n_trials=4000)
     success = records["score"].mean()
     assert success > inner.ceiling().value  # the old ceiling would be beaten
@@ -127,12 +136,14 @@ def test_prisoners_dilemma_against_tit_for_tat_is_refused_for_scoring_not_given_
         check_scorable(tft)
     wsls = neurobench.make_task({"id": "Versus", "task": "PrisonersDilemma"})
     chance, ceiling = check_scorable(wsls)
-    assert chance.kind == "estimate" and chance.se > 0 and ceiling.value - chance.value > 0.2
+    assert chance.kind == "estimate"
+    assert chance.se > 0
+    assert ceiling.value - chance.value > 0.2
 
 
 def test_a_ceiling_equal_to_chance_is_a_clear_error_not_a_division_by_zero():
     task = neurobench.make_task("DelayMatchCategory", dim_ring=2)  # both categories give the same inputs
-    with pytest.raises(neurobench.InvalidParameterError, match="ceiling 0.5000 .* is not above its chance 0.5000"):
+    with pytest.raises(neurobench.InvalidParameterError, match=r"ceiling 0\.5000 .* is not above its chance 0\.5000"):
         check_scorable(task)
     with pytest.raises(neurobench.InvalidParameterError, match="cannot be scored"):
         normalized(0.6, 0.5, 0.5)
@@ -144,6 +155,8 @@ def test_tasks_state_how_each_chance_and_ceiling_was_obtained():
         if task.players > 1:
             task = neurobench.make_task({"id": "Versus", "task": info.name})
         chance, ceiling = task.chance(), task.ceiling()
-        assert chance.kind in ("exact", "estimate") and ceiling.kind in ("exact", "estimate", "bound"), info.name
-        assert chance.method and ceiling.method
+        assert chance.kind in ("exact", "estimate"), info.name
+        assert ceiling.kind in ("exact", "estimate", "bound"), info.name
+        assert chance.method
+        assert ceiling.method
         assert (chance.se > 0) == (chance.kind == "estimate"), info.name

@@ -3,7 +3,7 @@
 A :class:`TaskSpec` names a buildable thing: a task (``PerceptualDecisionMaking-v1``), a
 modifier (``Noise-v0``, wrapping one task) or a composition (``MultiTask-v1``, over
 several). A spec is an id, a factory, the parameters it fixes, its family, tags, version
-and paper; many variants of one family register together (:func:`register_variants`).
+and paper; many variants of one family are declared together (:func:`variants`).
 Versions stay buildable side by side (Gymnasium keeps ``CartPole-v0`` next to ``-v1``):
 a version is bumped whenever a seed's trials or a score's definition change, so a
 published number always names what it was measured on.
@@ -59,6 +59,7 @@ class TaskSpec:
     paper: Paper | None = None
     kind: str = "task"
     description: str = ""
+    deviations: tuple[str, ...] = ()  # where this task departs from NeuroGym 2.3.1, and why
 
     @property
     def id(self) -> str:
@@ -150,21 +151,28 @@ def unregister(task_id: str) -> TaskSpec:
     return target
 
 
-def register_variants(
+def variants(
     factory: Callable[..., Any],
-    variants: Mapping[str, Mapping[str, Any]],
+    params: Mapping[str, Mapping[str, Any]],
     *,
     family: str,
     paper: Paper | None,
     tags: Sequence[str] = (),
     version: int = 0,
     description: str = "",
+    deviations: Sequence[str] = (),
 ) -> list[TaskSpec]:
-    """Register many variants of one family at once: ``{name: params}``."""
+    """Specs of many variants of one family, ``{name: params}``: data for a module's
+    ``SPECS`` (Minigrid-style: one class, hundreds of registered ids)."""
     return [
-        register(TaskSpec(name, version, factory, dict(params), family, tuple(tags), paper, "task", description))
-        for name, params in variants.items()
+        TaskSpec(name, version, factory, dict(p), family, tuple(tags), paper, "task", description, tuple(deviations))
+        for name, p in params.items()
     ]
+
+
+def register_variants(factory: Callable[..., Any], params: Mapping[str, Mapping[str, Any]], **kw: Any) -> list[TaskSpec]:
+    """Register many variants of one family at once (see :func:`variants`)."""
+    return [register(s) for s in variants(factory, params, **kw)]
 
 
 def spec(name: str) -> TaskSpec:

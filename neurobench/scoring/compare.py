@@ -30,7 +30,10 @@ def load(paths: Sequence[Path]) -> list[dict[str, Any]]:
         results.append(data)
     hashes = {r["suite"]["hash"] for r in results}
     if len(hashes) > 1:
-        listing = ", ".join(f"{r['agent']['name']}: {r['suite']['name']} v{r['suite']['version']} ({r['suite']['hash']})" for r in results)
+        listing = ", ".join(
+            f"{r['agent']['name']}: {r['suite']['name']} v{r['suite']['version']} ({r['suite']['hash']})"
+            for r in results
+        )
         raise SubmissionError(f"cannot compare results of different suites: {listing}")
     return results
 
@@ -69,7 +72,9 @@ def compare(paths: Sequence[Path], out_dir: Path | None = None) -> tuple[str, li
 
 def _names(results: list[dict[str, Any]]) -> list[str]:
     names = [r["agent"]["name"] for r in results]
-    return [n if names.count(n) == 1 else f"{n} ({r['agent']['hash'][:6]})" for n, r in zip(names, results, strict=True)]
+    return [
+        n if names.count(n) == 1 else f"{n} ({r['agent']['hash'][:6]})" for n, r in zip(names, results, strict=True)
+    ]
 
 
 def _fmt(estimate: Estimate | None) -> str:
@@ -80,11 +85,15 @@ def _per_task(results: list[dict[str, Any]]) -> dict[str, list[float]]:
     tasks = list(dict.fromkeys(run["task"] for run in results[0]["runs"]))
     table = {}
     for task in tasks:
-        table[task] = [float(np.mean([r["metrics"]["normalized"] for r in res["runs"] if r["task"] == task])) for res in results]
+        table[task] = [
+            float(np.mean([r["metrics"]["normalized"] for r in res["runs"] if r["task"] == task])) for res in results
+        ]
     return table
 
 
-def profile(runs: list[dict[str, Any]], thresholds: np.ndarray = _THRESHOLDS, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def profile(
+    runs: list[dict[str, Any]], thresholds: np.ndarray = _THRESHOLDS, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """The fraction of runs scoring above each threshold, and its 95% band from a bootstrap
     that resamples seeds within each task."""
     by_task: dict[str, list[float]] = {}
@@ -120,7 +129,12 @@ def _plots(
     for j, name in enumerate(names):
         y = np.arange(len(rows)) + (j - (k - 1) / 2) * 0.8 / k
         points = np.array([row[1][j].point if row[1][j] else np.nan for row in rows])
-        errors = np.array([[row[1][j].point - row[1][j].low, row[1][j].high - row[1][j].point] if row[1][j] else [0, 0] for row in rows]).T
+        errors = np.array(
+            [
+                [row[1][j].point - row[1][j].low, row[1][j].high - row[1][j].point] if row[1][j] else [0, 0]
+                for row in rows
+            ]
+        ).T
         ax.errorbar(points, y, xerr=errors, fmt="o", capsize=3, label=name, color=f"C{j}")
     ax.set_yticks(np.arange(len(rows)), [row[0] for row in rows])
     ax.invert_yaxis()
@@ -150,7 +164,13 @@ def _plots(
     fig, ax = plt.subplots(figsize=(max(6.0, 0.5 * len(tasks) * max(1, k / 2) + 2), 4.2))
     width = 0.8 / k
     for j, name in enumerate(names):
-        ax.bar(np.arange(len(tasks)) + (j - (k - 1) / 2) * width, [per_task[t][j] for t in tasks], width, label=name, color=f"C{j}")
+        ax.bar(
+            np.arange(len(tasks)) + (j - (k - 1) / 2) * width,
+            [per_task[t][j] for t in tasks],
+            width,
+            label=name,
+            color=f"C{j}",
+        )
     ax.axhline(0, color="grey", lw=0.6)
     ax.axhline(1, color="grey", lw=0.6, ls="--")
     ax.set_xticks(np.arange(len(tasks)), tasks, rotation=40, ha="right", fontsize="small")

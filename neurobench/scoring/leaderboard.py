@@ -62,7 +62,14 @@ def build(results_dir: Path) -> dict[str, str]:
     for data in load_submissions(results_dir):
         by_suite[(data["suite"]["name"], data["suite"]["version"])].append(data)
     for rows in by_suite.values():
-        rows.sort(key=lambda d: (d["_privileged"], -d["aggregates"]["overall"]["iqm"]["point"], d["agent"]["name"], d["_file"]))
+        rows.sort(
+            key=lambda d: (
+                d["_privileged"],
+                -d["aggregates"]["overall"]["iqm"]["point"],
+                d["agent"]["name"],
+                d["_file"],
+            )
+        )
     order = sorted(by_suite, key=lambda key: (key[0], -key[1]))
     ordered = {key: by_suite[key] for key in order}
     return {"LEADERBOARD.md": _markdown(ordered), "leaderboard.csv": _csv(ordered), "leaderboard.html": _html(ordered)}
@@ -144,7 +151,9 @@ def _markdown(by_suite: dict[tuple[str, int], list[dict[str, Any]]]) -> str:
 def _md_cell(cell: dict[str, Any]) -> str:
     bound = "≤" if cell["ceiling_kind"] == "bound" else ""
     flag = f" {FLAG}" if cell["flag"] else ""
-    return f"{cell['normalized']:.3f} ({cell['success']:.3f}; {cell['chance']:.3f} → {bound}{cell['ceiling']:.3f}){flag}"
+    return (
+        f"{cell['normalized']:.3f} ({cell['success']:.3f}; {cell['chance']:.3f} → {bound}{cell['ceiling']:.3f}){flag}"
+    )
 
 
 def _csv(by_suite: dict[tuple[str, int], list[dict[str, Any]]]) -> str:
@@ -200,10 +209,15 @@ def _html(by_suite: dict[tuple[str, int], list[dict[str, Any]]]) -> str:
     for (suite, version), rows in by_suite.items():
         info = rows[0]["suite"]
         note = _version_note(suite, version)
-        parts.append(f"<h2>Suite {html.escape(suite)} v{version} <small>hash {html.escape(info['hash'])}</small>"
-                     f"<span class=note>{html.escape(note)}</span></h2>")
+        parts.append(
+            f"<h2>Suite {html.escape(suite)} v{version} <small>hash {html.escape(info['hash'])}</small>"
+            f"<span class=note>{html.escape(note)}</span></h2>"
+        )
         head = ["agent", *(f"overall {s}" for s in STAT_COLUMNS)]
-        body = [([d["agent"]["name"], *(d["aggregates"]["overall"][s] for s in STAT_COLUMNS)], d["_privileged"]) for d in rows]
+        body = [
+            ([d["agent"]["name"], *(d["aggregates"]["overall"][s] for s in STAT_COLUMNS)], d["_privileged"])
+            for d in rows
+        ]
         parts.append(_table(head, body))
         for family in _families(rows):
             tasks = sorted({r["task"] for d in rows for r in d["runs"] if r["family"] == family})
@@ -211,7 +225,9 @@ def _html(by_suite: dict[tuple[str, int], list[dict[str, Any]]]) -> str:
             family_rows = []
             for d in rows:
                 cells = _task_cells(d)
-                family_rows.append(([d["agent"]["name"], d["aggregates"][family]["iqm"], *(cells[t] for t in tasks)], d["_privileged"]))
+                family_rows.append(
+                    ([d["agent"]["name"], d["aggregates"][family]["iqm"], *(cells[t] for t in tasks)], d["_privileged"])
+                )
             parts.append(_table(["agent", "IQM", *tasks], family_rows))
     parts.append(f"<script>{_SORT_SCRIPT}</script></body></html>")
     return "\n".join(parts) + "\n"

@@ -46,8 +46,8 @@ class Psychometric:
             return "no fit"
         bias, scale, lapse = (self.params[k] for k in ("bias", "scale", "lapse"))
         return (
-            f"bias {bias[0]:.3g} [{bias[1]:.3g}, {bias[2]:.3g}], scale {scale[0]:.3g} [{scale[1]:.3g}, {scale[2]:.3g}], "
-            f"lapse {lapse[0]:.2f}"
+            f"bias {bias[0]:.3g} [{bias[1]:.3g}, {bias[2]:.3g}], "
+            f"scale {scale[0]:.3g} [{scale[1]:.3g}, {scale[2]:.3g}], lapse {lapse[0]:.2f}"
         )
 
 
@@ -93,7 +93,9 @@ def _wilson(k: np.ndarray, n: np.ndarray, z: float = 1.96) -> tuple[np.ndarray, 
     return centre - half, centre + half
 
 
-def _fit(levels: np.ndarray, p: np.ndarray, n: np.ndarray) -> tuple[dict[str, tuple[float, float, float]], Any, str | None]:
+def _fit(
+    levels: np.ndarray, p: np.ndarray, n: np.ndarray
+) -> tuple[dict[str, tuple[float, float, float]], Any, str | None]:
     if len(levels) < 3:
         return {}, None, f"only {len(levels)} stimulus levels: a sigmoid is not identified"
     if np.ptp(p) < 0.2:
@@ -103,7 +105,11 @@ def _fit(levels: np.ndarray, p: np.ndarray, n: np.ndarray) -> tuple[dict[str, tu
         with warnings.catch_warnings():
             warnings.simplefilter("error", OptimizeWarning)
             values, covariance = curve_fit(
-                _sigmoid, levels, p, p0=(0.0, span / 8, 0.02), sigma=1 / np.sqrt(n),
+                _sigmoid,
+                levels,
+                p,
+                p0=(0.0, span / 8, 0.02),
+                sigma=1 / np.sqrt(n),
                 bounds=([-span, 1e-4 * span, 0.0], [span, 10 * span, 0.5]),
             )
     except (RuntimeError, ValueError, OptimizeWarning) as error:

@@ -106,7 +106,9 @@ def aggregates(runs: list[Mapping[str, Any]]) -> dict[str, dict[str, dict[str, f
     }
 
 
-def build_result(suite: Suite, agent: Mapping[str, Any], runs: list[dict[str, Any]], wall_time_s: float) -> dict[str, Any]:
+def build_result(
+    suite: Suite, agent: Mapping[str, Any], runs: list[dict[str, Any]], wall_time_s: float
+) -> dict[str, Any]:
     from neurobench import __version__
 
     ordered = sorted(runs, key=lambda r: (r["index"], r["seed"]))
@@ -252,14 +254,18 @@ def _suite_of(info: Any, suites: Mapping[str, Suite] | None, released: bool) -> 
         suite = Suite.from_definition(definition)
     except NeuroBenchError as error:
         raise SubmissionError(f"suite.definition does not describe a valid suite: {error}") from None
-    _require(suite.hash == info.get("hash"), f"suite.hash {info.get('hash')!r} does not match its definition ({suite.hash})")
+    _require(
+        suite.hash == info.get("hash"), f"suite.hash {info.get('hash')!r} does not match its definition ({suite.hash})"
+    )
     _require(info.get("name") == suite.name, f"suite.name {info.get('name')!r} does not match its definition")
     if released:
         known = known_suites() if suites is None else suites
         _require(
             suite.hash in known,
             f"suite {suite.name!r} v{suite.version} ({suite.hash}) is not a released suite version; released: "
-            + ", ".join(f"{s.name} v{s.version}={h}" for h, s in sorted(known.items(), key=lambda i: (i[1].name, i[1].version))),
+            + ", ".join(
+                f"{s.name} v{s.version}={h}" for h, s in sorted(known.items(), key=lambda i: (i[1].name, i[1].version))
+            ),
         )
     return suite
 
@@ -278,7 +284,9 @@ def _check_runs(runs: Any, suite: Suite) -> None:
             f"a run's seed must be an integer, got {run['seed']!r}",
         )
         key = (run["task"], run["seed"])
-        _require(key in expected, f"run {key} is not a (task, seed) of suite {suite.name!r}; its runs are {sorted(expected)}")
+        _require(
+            key in expected, f"run {key} is not a (task, seed) of suite {suite.name!r}; its runs are {sorted(expected)}"
+        )
         _require(key not in seen, f"run {key} appears twice")
         seen.add(key)
         job = expected[key]
@@ -295,7 +303,9 @@ def _check_trials(run: Mapping[str, Any], key: tuple[str, int], eval_trials: int
     trials = run["trials"]
     _require(isinstance(trials, dict), f"run {key}: trials must be an object")
     outcome = trials.get("outcome")
-    _require(isinstance(outcome, str) and set(outcome) <= set(_CODES), f"run {key}: trials.outcome must be letters of 'cfma'")
+    _require(
+        isinstance(outcome, str) and set(outcome) <= set(_CODES), f"run {key}: trials.outcome must be letters of 'cfma'"
+    )
     _require(
         len(outcome) == eval_trials,
         f"run {key}: {len(outcome)} trials, but the suite evaluates {eval_trials}",
@@ -304,7 +314,8 @@ def _check_trials(run: Mapping[str, Any], key: tuple[str, int], eval_trials: int
     scores = trials.get("score")
     if scores is not None:
         _require(
-            isinstance(scores, list) and len(scores) == len(outcome)
+            isinstance(scores, list)
+            and len(scores) == len(outcome)
             and all(isinstance(s, int | float) and 0 <= s <= 1 for s in scores),
             f"run {key}: trials.score must be one number in [0, 1] per trial",
         )
@@ -332,8 +343,10 @@ def _check_score(run: Mapping[str, Any], key: tuple[str, int], task: Any) -> Non
     recomputed = metrics_of(run["trials"], chance.value, ceiling.value, task.name)
     for name in ("n_trials", *METRICS):
         claimed, actual = metrics.get(name), recomputed[name]
-        same = claimed is None and actual is None or (
-            isinstance(claimed, int | float) and not isinstance(claimed, bool) and actual is not None
+        same = (claimed is None and actual is None) or (
+            isinstance(claimed, int | float)
+            and not isinstance(claimed, bool)
+            and actual is not None
             and abs(claimed - actual) <= TOLERANCE
         )
         _require(same, f"run {key}: metric {name} {claimed!r} does not follow from the trials (expected {actual!r})")
@@ -347,7 +360,8 @@ def _check_aggregates(groups: Any) -> None:
         for name in STATISTICS:
             estimate = statistics.get(name)
             _require(
-                isinstance(estimate, dict) and all(isinstance(estimate.get(k), int | float) for k in ("point", "low", "high")),
+                isinstance(estimate, dict)
+                and all(isinstance(estimate.get(k), int | float) for k in ("point", "low", "high")),
                 f"aggregates[{group!r}][{name!r}] must hold point, low and high",
             )
 
@@ -377,7 +391,11 @@ def _require(condition: bool, message: str) -> None:
 def fingerprint(data: Mapping[str, Any]) -> str:
     """What makes two results the same: suite, agent and every trial's outcome."""
     return content_hash(
-        {"suite": data["suite"]["hash"], "agent": data["agent"]["hash"], "runs": [[r["task"], r["seed"], r["trials"]] for r in data["runs"]]}
+        {
+            "suite": data["suite"]["hash"],
+            "agent": data["agent"]["hash"],
+            "runs": [[r["task"], r["seed"], r["trials"]] for r in data["runs"]],
+        }
     )
 
 
