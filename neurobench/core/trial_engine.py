@@ -192,7 +192,6 @@ class TrialEngine(Engine):
         records.update({name: values.take(rows, axis=0) for name, values in self._batch.conditions.items()})
         return records
 
-
     def _reaction_times(self, rows: np.ndarray, ended: np.ndarray) -> np.ndarray:
         """ms from the first step of the trial's first response window to the answer (the
         step that gave it included); -1 without an answer. Computed for ended trials only."""
