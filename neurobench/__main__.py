@@ -5,6 +5,8 @@ python -m neurobench submit RESULT [--results DIR]
 python -m neurobench leaderboard [--results DIR]
 python -m neurobench compare A B [C ...] [--out DIR]
 python -m neurobench tasks | suites
+python -m neurobench evaluate run_dir=DIR [n_trials=N] [seed=S] [out=FILE.csv]
+python -m neurobench docs --write | --check
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import argparse
 import sys
 from pathlib import Path
 
-COMMANDS = ("submit", "leaderboard", "compare", "tasks", "suites", "digests")
+COMMANDS = ("submit", "leaderboard", "compare", "tasks", "suites", "digests", "docs", "evaluate")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -45,6 +47,13 @@ def command(argv: list[str]) -> int:
     digests = commands.add_parser("digests", help="pin every task version's seed-0 trials (for the tests)")
     digests.add_argument("--write", type=Path, default=None, help="write them to this JSON file")
     commands.add_parser("suites", help="list the suites and their hashes")
+    again = commands.add_parser("evaluate", help="evaluate a run's trained agents again, without retraining")
+    again.add_argument("settings", nargs="+", metavar="key=value", help="run_dir=DIR, n_trials=N, seed=S, out=FILE.csv")
+    docs = commands.add_parser("docs", help="regenerate (--write) or check (--check) the task catalog's pages")
+    mode = docs.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--write", action="store_true")
+    mode.add_argument("--check", action="store_true")
+    docs.add_argument("--no-figures", action="store_true", help="with --write: keep the existing figures")
     args = parser.parse_args(argv)
     try:
         return _dispatch(args)
@@ -71,6 +80,21 @@ def _dispatch(args: argparse.Namespace) -> int:
         print(report)
         for path in plots:
             print(f"wrote {path}")
+    elif args.command == "evaluate":
+        _evaluate(args.settings)
+    elif args.command == "docs":
+        from neurobench import docs
+
+        if args.write:
+            for path in docs.write(figures=not args.no_figures):
+                print(f"wrote {path}")
+        else:
+            stale = docs.check()
+            for path in stale:
+                print(f"stale: {path}", file=sys.stderr)
+            if stale:
+                print("run: python -m neurobench docs --write", file=sys.stderr)
+                return 1
     elif args.command == "digests":
         import json
 
@@ -98,6 +122,36 @@ def _dispatch(args: argparse.Namespace) -> int:
                 size = f"{len(suite.tasks)} tasks x {len(suite.seeds)} seeds"
                 print(f"{name:16s} v{version}  hash {suite.hash}  {size}{latest}")
     return 0
+
+
+
+
+EVALUATE_KEYS = {"run_dir": str, "n_trials": int, "seed": int, "out": str}
+
+
+def _evaluate(settings: list[str]) -> None:
+    import pandas as pd
+
+    from neurobench.core.errors import InvalidParameterError, UnknownNameError
+    from neurobench.trained import evaluate_run
+
+    given: dict[str, object] = {}
+    for setting in settings:
+        key, sep, value = setting.partition("=")
+        if not sep or key not in EVALUATE_KEYS:
+            raise UnknownNameError("evaluate setting", key if sep else setting, EVALUATE_KEYS)
+        try:
+            given[key] = EVALUATE_KEYS[key](value)
+        except ValueError:
+            raise InvalidParameterError(f"{key} must be {EVALUATE_KEYS[key].__name__}, got {value!r}") from None
+    if "run_dir" not in given:
+        raise InvalidParameterError("evaluate needs run_dir=<folder of a run>")
+    rows = evaluate_run(given["run_dir"], n_trials=given.get("n_trials"), seed=given.get("seed"))  # type: ignore[arg-type]
+    table = pd.DataFrame(rows)
+    print(table[["task", "seed", "eval_seed", "n_trials", "success", "normalized"]].to_string(index=False))
+    if "out" in given:
+        table.to_csv(str(given["out"]), index=False)
+        print(f"wrote {given['out']}")
 
 
 if __name__ == "__main__":

@@ -57,6 +57,7 @@ log = logging.getLogger("neurobench")
 CONFIG_PATH = "pkg://neurobench.conf"
 RESERVED_AGENT_KEYS = ("_target_", "name")
 RUN_FORMAT = "neurobench.run/2"
+MODEL = "model"  # a job's saved agent: run_dir/work/<job>/model/
 
 
 class RunDirConflict(NeuroBenchError):
@@ -116,6 +117,8 @@ def run_job(
         on_progress("train", 0, suite.budget)
         extras["progress"] = lambda done, total: on_progress("train", done, total)
     agent.fit(task, seed=job.seed, budget=suite.budget, **extras)
+    if workdir is not None:  # what it learned, for evaluating or analysing it later without retraining
+        agent.save(Path(workdir) / MODEL)
     fitted = time.perf_counter()
     done = 0
 
@@ -148,7 +151,12 @@ class RunDir:
     naming its configuration), ``records/*.csv`` (their trials), ``work/<job>/`` (learning
     agents' checkpoints), ``result.json``. Held under a lock while a run uses it."""
 
-    def __init__(self, path: Path, configuration: dict[str, Any], overwrite: bool) -> None:
+    def __init__(
+        self, path: Path, configuration: dict[str, Any], overwrite: bool, extra: Mapping[str, Any] | None = None
+    ) -> None:
+        """``configuration`` identifies the run (its fingerprint); ``extra`` is stored beside it
+        (the suite's full definition, which its hash already covers)."""
+        extra = dict(extra or {})
         self.path = Path(path)
         self.configuration = configuration
         self.fingerprint = content_hash(configuration)
@@ -172,7 +180,7 @@ class RunDir:
             for child in ("jobs", "records", "work", "result.json"):
                 target = self.path / child
                 shutil.rmtree(target) if target.is_dir() else target.unlink(missing_ok=True)
-        write_json(stamp, {"format": RUN_FORMAT, "fingerprint": self.fingerprint, **configuration})
+        write_json(stamp, {"format": RUN_FORMAT, "fingerprint": self.fingerprint, **configuration, **extra})
         (self.path / "jobs").mkdir(exist_ok=True)
         (self.path / "records").mkdir(exist_ok=True)
 
@@ -263,7 +271,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     launcher = Launcher(cfg.launcher)
     parse_progress(cfg.progress)
     configuration = {"suite": {"name": suite.name, "version": suite.version, "hash": suite.hash}, "agent": agent_config}
-    run_dir = RunDir(Path(cfg.run_dir), configuration, bool(cfg.overwrite))
+    run_dir = RunDir(Path(cfg.run_dir), configuration, bool(cfg.overwrite), {"definition": suite.definition()})
     try:
         return _run(cfg, suite, agent_config, run_dir, launcher)
     finally:

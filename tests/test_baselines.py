@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 torch = pytest.importorskip("torch")
@@ -65,6 +66,17 @@ def test_each_baseline_runs_the_quick_suite_and_writes_a_valid_result(agent, tmp
     assert result["agent"]["name"] == agent
     assert all(run["metrics"]["n_trials"] == 40 for run in result["runs"])
     assert any((tmp_path / "work").rglob("*")), "learning agents checkpoint into the run directory"
+    again = subprocess.run(
+        [sys.executable, "-m", "neurobench", "evaluate", f"run_dir={tmp_path}", f"out={tmp_path / 'again.csv'}"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+    assert again.returncode == 0, again.stderr[-3000:]
+    table = pd.read_csv(tmp_path / "again.csv")  # the saved models, not retrained: the same scores
+    expected = {(r["task"], r["seed"]): r["metrics"]["success"] for r in result["runs"]}
+    assert {(t, s): v for t, s, v in zip(table.task, table.seed, table.success, strict=True)} == expected
 
 
 def _suite(run_dir: Path) -> dict:

@@ -512,3 +512,21 @@ def test_unknown_agents_and_suites_are_named(tmp_path):
         config("suite=quik", run_dir=tmp_path)
     with pytest.raises(UnknownNameError, match="Unknown version of suite 'quick'"):
         resolve_suite({"name": "quick", "version": 99})
+
+
+def test_a_runs_agents_are_loaded_and_evaluated_again_from_its_folder(tmp_path):
+    from neurobench.trained import evaluate_run, load
+
+    result = harness.run(config("suite=quick", "agent=guess", "suite.eval_trials=60", run_dir=tmp_path))
+    rows = evaluate_run(tmp_path)
+    assert [(r["task"], r["seed"], r["success"]) for r in rows] == [
+        (r["task"], r["seed"], r["metrics"]["success"]) for r in result["runs"]
+    ]
+    job = load(tmp_path, task="DelayMatchSample", seed=result["runs"][-1]["seed"])
+    assert job.task.name == "DelayMatchSample"
+    with pytest.raises(UnknownNameError, match=r"no job matches.*task=DelayMatchSample seed=0"):
+        load(tmp_path, task="DelayMatchSampl")
+    with pytest.raises(UnknownNameError, match="2 jobs match"):
+        load(tmp_path)
+    with pytest.raises(NeuroBenchError, match="is not a run description|cannot be read"):
+        load(tmp_path / "jobs")

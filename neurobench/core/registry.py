@@ -297,6 +297,7 @@ class TaskInfo:
     url: str
     description: str
     version: int
+    deviations: tuple[str, ...] = ()
 
 
 def tasks(family: str | None = None, tag: str | None = None, all_versions: bool = False) -> list[TaskInfo]:
@@ -324,6 +325,7 @@ def _info(s: TaskSpec) -> TaskInfo:
         url=paper.url,
         description=s.description or _first_line(getattr(s.factory, "__doc__", "")),
         version=s.version,
+        deviations=s.deviations,
     )
 
 

@@ -15,11 +15,17 @@ from neurobench.core.task import Paper
 
 
 def frozen_versions(
-    factory: type, *, family: str, tags: Sequence[str], paper: Paper, name: str | None = None
+    factory: type,
+    *,
+    family: str,
+    tags: Sequence[str],
+    paper: Paper,
+    name: str | None = None,
+    deviations: Sequence[str] = (),
 ) -> list[TaskSpec]:
     """Version 0 (the sequential stream) and version 1 (the keyed stream) of a task."""
     name = name or factory.__name__
     return [
-        TaskSpec(name, 0, factory, {"stream": "sequential"}, family, tuple(tags), paper),
-        TaskSpec(name, 1, factory, {}, family, tuple(tags), paper),
+        TaskSpec(name, version, factory, params, family, tuple(tags), paper, deviations=tuple(deviations))
+        for version, params in ((0, {"stream": "sequential"}), (1, {}))
     ]
