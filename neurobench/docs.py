@@ -211,7 +211,7 @@ def check(root: Path = ROOT) -> list[str]:
         if not path.exists() or path.read_text() != task_page(row.name):
             stale.append(str(path.relative_to(root)))
         if not (root / FIGURES / f"{row.name}.png").exists():
-            stale.append(str((FIGURES / f"{row.name}.png")))
+            stale.append(str(FIGURES / f"{row.name}.png"))
     readme = (root / "README.md").read_text()
     if readme != _with_sections(readme):
         stale.append("README.md")

@@ -528,5 +528,5 @@ def test_a_runs_agents_are_loaded_and_evaluated_again_from_its_folder(tmp_path):
         load(tmp_path, task="DelayMatchSampl")
     with pytest.raises(UnknownNameError, match="2 jobs match"):
         load(tmp_path)
-    with pytest.raises(NeuroBenchError, match="is not a run description|cannot be read"):
+    with pytest.raises(NeuroBenchError, match=r"is not a run description|cannot be read"):
         load(tmp_path / "jobs")

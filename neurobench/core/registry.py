@@ -170,7 +170,9 @@ def variants(
     ]
 
 
-def register_variants(factory: Callable[..., Any], params: Mapping[str, Mapping[str, Any]], **kw: Any) -> list[TaskSpec]:
+def register_variants(
+    factory: Callable[..., Any], params: Mapping[str, Mapping[str, Any]], **kw: Any
+) -> list[TaskSpec]:
     """Register many variants of one family at once (see :func:`variants`)."""
     return [register(s) for s in variants(factory, params, **kw)]
 
