@@ -9,14 +9,27 @@ from __future__ import annotations
 
 from neurobench.core.registry import TaskSpec, register
 from neurobench.multi.views import Combined
-from neurobench.tasks import context, games, inhibitory, motor, perceptual, reasoning, timing, value, working_memory
+from neurobench.tasks import (
+    context,
+    games,
+    inhibitory,
+    modcog,
+    motor,
+    perceptual,
+    reasoning,
+    timing,
+    value,
+    working_memory,
+    yang19,
+)
 from neurobench.tasks.opponents import Versus
+from neurobench.wrappers.ground_truth import RandomGroundTruth
 from neurobench.wrappers.history import SideBias, TrialHistory
 from neurobench.wrappers.noise import Noise
 from neurobench.wrappers.reaction_time import ReactionTime
 from neurobench.wrappers.schedule import MultiTask, ScheduleAttr
 
-FAMILIES = (perceptual, working_memory, context, inhibitory, timing, motor, value, reasoning, games)
+FAMILIES = (perceptual, working_memory, context, inhibitory, timing, motor, value, reasoning, yang19, modcog, games)
 
 MODIFIERS = [
     TaskSpec("Noise", 0, Noise, kind="modifier", description="Extra Gaussian noise on the observations"),
@@ -25,6 +38,7 @@ MODIFIERS = [
         "TrialHistory", 0, TrialHistory, kind="modifier", description="Answers that repeat or alternate in blocks"
     ),
     TaskSpec("SideBias", 0, SideBias, kind="modifier", description="Blocks with their own answer probabilities"),
+    TaskSpec("RandomGroundTruth", 0, RandomGroundTruth, kind="modifier", description="Answers drawn with given odds"),
     TaskSpec("ScheduleAttr", 0, ScheduleAttr, kind="modifier", description="One parameter switched across blocks"),
     TaskSpec("Versus", 0, Versus, kind="modifier", description="A game played against a reference opponent"),
 ]

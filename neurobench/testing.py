@@ -230,7 +230,9 @@ def check_levels(task: Task, *, trials: int = 2000, seed: int = 12345) -> dict[s
     best = evaluate(reference, task, seed=seed, n_trials=trials)["score"]  # type: ignore[index]
     scored["ceiling_agent"] = float(best.mean())
     error = SIGMAS * np.hypot(best.std(ddof=1) / np.sqrt(len(best)), ceiling.se) + 1e-9
-    if ceiling.kind == "bound":
+    if ceiling.kind == "bound":  # a one-sided test of "success <= bound": the spread it would have at the bound
+        spread = max(float(best.var(ddof=1)), ceiling.value * (1 - ceiling.value))
+        error = SIGMAS * np.hypot(np.sqrt(spread / len(best)), ceiling.se) + 1e-9
         if scored["ceiling_agent"] > ceiling.value + error:
             _fail(
                 task,

@@ -66,7 +66,14 @@ class ConstantAnswers(Agent):
 
     name: ClassVar[str] = "constant"
 
+    def __init__(self, answers: Sequence[int] | None = None) -> None:
+        """``answers``: one per window (the last repeats), when a task knows its best ones."""
+        self.given = None if answers is None else np.asarray(answers, dtype=np.int64)
+
     def prepare(self, task: Task) -> None:
+        if self.given is not None:
+            self.answers = self.given
+            return
         from neurobench.core.levels import best_constant
 
         answers, _, _ = best_constant(task)  # type: ignore[arg-type]

@@ -319,6 +319,23 @@ class TrialBuilder:
                 noise *= where[..., None] * sigma
                 _add_by_unit(view, noise)
 
+    def add_noise_everywhere(self, rng: np.random.Generator, std: float) -> None:
+        """Gaussian noise of ``std`` on every input at every step of every trial (Yang et
+        al.'s input noise), drawn for the trials' own steps only: padding stays zero and
+        costs no draws."""
+        sigma = np.float32(std)
+        if sigma == 0 or not self.n:
+            return
+        if np.all(self.length == self.max_length):
+            noise = _standard_noise(rng, self.obs.shape)
+            noise *= sigma
+            self.obs += noise
+            return
+        valid = self._time[None, :] < self.length[:, None]
+        noise = _standard_noise(rng, (int(self.length.sum()), self.obs.shape[2]))
+        noise *= sigma
+        self.obs[valid] += noise
+
     def answer(self, action: Any, *periods: str) -> None:
         """Make ``action`` (scalar or per-trial ``[n]``; ``[n, k]`` values for continuous
         actions) the target in ``periods``."""

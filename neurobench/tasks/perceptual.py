@@ -4,22 +4,35 @@ Each task here exposes ``evidence_weights()``: the linear readout of its observa
 whose sum over the trial is a sufficient statistic for the choice. The ideal observer
 (``neurobench.agents.IdealObserver``) accumulates it, and the tasks' ceilings are that
 observer's exact success rates.
+
+The IBL tasks and NeuroGym's perceptual collections (``ibl20``, ``roitman02``) close the
+module. The block-prior tasks have history: their chance is the best history-only policy
+(an exact Bayes filter over the blocks), their ceiling a bound, and their ideal observer
+that filter's prior times the stimulus likelihood.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, ClassVar
 
 import numpy as np
 
+from neurobench.agents.base import Agent
 from neurobench.core.channels import Channels
 from neurobench.core.checks import check_int, check_number, check_values
 from neurobench.core.errors import InvalidParameterError
 from neurobench.core.levels import uniform
-from neurobench.core.task import Level, Paper, TimedTask
+from neurobench.core.registry import variants
+from neurobench.core.task import Level, Paper, TimedTask, TrialTask
+from neurobench.core.timing import Derived, Duration, parse_duration
 from neurobench.core.trials import TrialBatch
 from neurobench.tasks.versions import frozen_versions
+from neurobench.wrappers.ground_truth import draw_index
+from neurobench.wrappers.history import AnswerSchedule, Predictor
+from neurobench.wrappers.reaction_time import ReactionTime
 
 _EXACT = "exact: ideal observer's Gaussian evidence sum, averaged over conditions"
 
@@ -334,3 +347,549 @@ SPECS = [
         ),
     ),
 ]
+
+
+# -- the International Brain Laboratory task ------------------------------------------------------
+_IBL_PAPER = Paper(
+    "International Brain Laboratory et al. (2021)",
+    "Standardized and reproducible measurement of decision-making in mice",
+    "https://elifesciences.org/articles/63711",
+)
+_ROITMAN = Paper(
+    "Roitman & Shadlen (2002)",
+    "Response of neurons in the lateral intraparietal area during a combined visual discrimination reaction time task",
+    "https://www.jneurosci.org/content/22/21/9475",
+)
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class IBL(TimedTask):
+    """The IBL visual decision (the basic task of trained mice): a grating of contrast
+    ``c`` appears left or right, and turning the wheel reports its side.
+
+    As in NeuroGym a trial is one 100 ms step; ``stimulus[0]`` (left) and ``stimulus[1]``
+    (right) read ``0.5 ± c/200`` for the stimulus side and the other, plus Gaussian noise
+    of std ``sigma / sqrt(dt)`` (0.1 per step by default: NeuroGym's). Action 1 answers
+    left, 2 right; 0 keeps the wheel still, and a trial passed without an answer is a
+    miss. Contrasts are the protocol's (%): 100, 25, 12.5, 6.25 and 0, each side equally
+    likely; in the trained basic task the signed contrasts are drawn uniformly, so 0 %
+    comes half as often as each other contrast (``zero_weight=0.5``); 0 % trials still
+    have a rewarded side. NeuroGym's two-unit encoding is kept (the left-minus-right input
+    is ``c/100`` per step, as for the family's motion coherence), and at this noise the
+    observer's psychometric curve spans the mice's: about 0.67 correct at 6.25 %, all at
+    100 %.
+
+    Ceiling, exact: with equal priors the likelihood ratio of the sides is increasing in
+    the summed left-minus-right input whatever the unknown contrast, so its sign is the
+    Bayes decision, right with probability ``Phi(c/100 sqrt(N/2) / sigma_step)`` over
+    ``N`` steps; averaged over the contrasts' frequencies.
+    """
+
+    default_timing: ClassVar = {"stimulus": 100}
+
+    cohs: tuple[float, ...] = (100.0, 25.0, 12.5, 6.25, 0.0)
+    zero_weight: float = 0.5
+    sigma: float = 1.0
+
+    def validate(self) -> None:
+        contrasts = check_values("cohs", self.cohs, minimum=0)
+        if contrasts.max() > 100:
+            raise InvalidParameterError(f"cohs are contrasts in %, at most 100, got {self.cohs!r}")
+        check_number("zero_weight", self.zero_weight, minimum=0)
+        check_number("sigma", self.sigma, minimum=0)
+        if not self.contrast_p.sum() > 0:
+            raise InvalidParameterError(
+                f"zero_weight = 0 with only 0 % contrast in cohs {self.cohs!r} leaves no contrast to draw"
+            )
+
+    @property
+    def hold_periods(self) -> tuple[str, ...]:
+        return ()
+
+    @property
+    def response_periods(self) -> tuple[str, ...]:
+        return ("stimulus",)
+
+    @property
+    def obs_channels(self) -> Channels:
+        return Channels(stimulus=2)
+
+    @property
+    def action_channels(self) -> Channels:
+        return Channels(fixation=1, choice=2)
+
+    @property
+    def input_range(self) -> tuple[float, float]:
+        swing = max(self.cohs) / 200
+        return min(0.0, 0.5 - swing), max(1.0, 0.5 + swing)
+
+    @property
+    def contrast_p(self) -> np.ndarray:
+        """How often each of ``cohs`` is drawn."""
+        weights = np.where(np.asarray(self.cohs, dtype=float) == 0, float(self.zero_weight), 1.0)
+        total = weights.sum()
+        return weights / total if total > 0 else weights
+
+    def sample(self, rng: np.random.Generator, n: int) -> TrialBatch:
+        side = rng.integers(2, size=n)
+        coh = np.asarray(self.cohs, dtype=float)[rng.choice(len(self.cohs), size=n, p=self.contrast_p)]
+        sign = np.where(np.arange(2)[None, :] == side[:, None], 1.0, -1.0)
+        trials = self.trials(rng, n)
+        trials.set("stimulus", 0.5 + sign * coh[:, None] / 200, "stimulus")
+        trials.add_noise(rng, "stimulus", "stimulus")
+        trials.answer(side + 1, "stimulus")
+        return trials.build(ground_truth=side, answer=side + 1, coh=coh)
+
+    def _chance(self) -> Level:
+        return uniform(2)
+
+    def evidence_weights(self) -> np.ndarray:
+        return np.eye(2)
+
+    def evidence_model(self, batch: TrialBatch) -> tuple[np.ndarray, np.ndarray]:
+        return _difference_model(batch, self.noise_std)
+
+    def log_likelihoods(self, sums: np.ndarray, steps: np.ndarray) -> np.ndarray:
+        """``[n, 2]`` log-likelihood (up to a shared constant) of each side given the
+        summed inputs ``sums [n, 2]`` over ``steps`` stimulus steps, the contrast unknown."""
+        return side_log_likelihoods(sums, steps, np.asarray(self.cohs, dtype=float), self.contrast_p, self.noise_std)
+
+    def _ceiling(self) -> Level:
+        steps = self.period_steps("stimulus").astype(float)[None, :]
+        signal = np.asarray(self.cohs, dtype=float)[:, None] / 100 * steps
+        noise = self.noise_std * np.sqrt(2 * steps)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = np.where(noise > 0, signal / noise, np.where(signal > 0, np.inf, 0.0))
+        from scipy import stats
+
+        per_contrast = stats.norm.cdf(z).mean(axis=1)
+        return Level(float(per_contrast @ self.contrast_p), "exact: sign of the summed difference, per contrast")
+
+
+def side_log_likelihoods(
+    sums: np.ndarray, steps: np.ndarray, contrasts: np.ndarray, weights: np.ndarray, sigma_step: float
+) -> np.ndarray:
+    """``[n, 2]``: log P(inputs | side), up to a constant shared by the sides, for two units
+    reading ``0.5 ± c/200`` (+ for the side's unit) with independent noise ``sigma_step``,
+    from their sums over ``steps`` steps; ``c`` is unknown, drawn with ``weights``.
+
+    Per contrast, ``log p = (k (S_side - S_other) - k^2) / (N sigma^2)`` with ``k = N c/200``.
+    """
+    from scipy.special import logsumexp
+
+    n = np.asarray(steps, dtype=float)[:, None]
+    k = n * np.asarray(contrasts, dtype=float)[None, :] / 200
+    variance = np.maximum(n * sigma_step**2, 1e-12)
+    difference = (sums[:, 0] - sums[:, 1])[:, None]
+    with np.errstate(divide="ignore"):
+        log_w = np.log(np.asarray(weights, dtype=float))[None, :]
+    left = logsumexp(log_w + (k * difference - k**2) / variance, axis=1)
+    right = logsumexp(log_w + (-k * difference - k**2) / variance, axis=1)
+    return np.where(n > 0, np.stack([left, right], axis=1), 0.0)
+
+
+# -- modifiers registered as tasks: a collection's recipe with its default task ------------------
+class _DefaultTask:
+    """Mixin for a modifier registered as a task of its own (NeuroGym's collections, the
+    IBL block task): it wraps the task ``base`` describes (nested data, like MultiTask's
+    ``tasks``) unless it is given one, and it carries the identity of its spec.
+
+    The registry strips ``task`` from a spec's parameters and refuses an inner task under
+    a task id, so the inner task lives in a parameter of its own: ``base``, always stored
+    as the inner task's nested data. The node ``{"id": <variant>, "params": {..., "base":
+    ...}}`` rebuilds the same task; ``make_task(make_task("IBL_Block"), sigma=2.0)`` passes
+    a parameter the modifier does not own to the inner task, as for every modifier (by
+    name, ``make_task("IBL_Block", base={"id": "IBL", "params": {"sigma": 2.0}})``).
+    Registered variants pin ``base`` to a version (``PerceptualDecisionMaking-v1``), so
+    their trials do not move when the inner task gets a new one.
+    """
+
+    task: Any
+    base: Any
+    spec: Any
+
+    def __post_init__(self) -> None:
+        from neurobench.core.registry import build
+
+        if self.task is None or isinstance(self.task, str | Mapping):
+            object.__setattr__(self, "task", build(self.base if self.task is None else self.task))
+        object.__setattr__(self, "base", self.task.node())
+        super().__post_init__()  # type: ignore[misc]
+
+    @property
+    def name(self) -> str:
+        return self.spec.name if self.spec is not None else f"{type(self).__name__}({self.task.name})"
+
+    @property
+    def family(self) -> str:
+        return self.spec.family if self.spec is not None else self.task.family
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        return self.spec.tags if self.spec is not None else self.task.tags
+
+    @property
+    def paper(self) -> Paper | None:
+        return self.spec.paper if self.spec is not None else self.task.paper
+
+    def node(self) -> dict[str, Any]:
+        name = self.spec.name if self.spec is not None else type(self).__name__
+        version = self.spec.version if self.spec is not None else 0
+        return {"id": f"{name}-v{version}", "params": self.params()}  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, eq=False)
+class ReactionTimeCollection(_DefaultTask, ReactionTime):
+    """The reaction-time version of a task, registered as a task of its own (NeuroGym's
+    ``roitman02`` collection: ReactionTime around PerceptualDecisionMaking)."""
+
+    task: TrialTask = None  # type: ignore[assignment]
+    base: Any = "PerceptualDecisionMaking"
+
+
+@dataclass(frozen=True, eq=False)
+class BlockPrior(_DefaultTask, AnswerSchedule):
+    """Blocks of trials with a prior over the answer, as in the IBL protocol's biased task.
+
+    A session starts with ``unbiased_trials`` trials whose answers are equally likely, then
+    runs blocks whose type (a row of ``probs``: the probability of each answer) alternates
+    (with more than two types, the next is drawn among the others), the first drawn at
+    random. A block lasts ``block_dur`` trials, written like a duration and floored to
+    whole trials: by default the protocol's exponential of mean 60 truncated to [20, 100).
+    The condition ``bias_block`` is each trial's block type (-1 before the first block).
+    The inner task (``base``, by default the IBL task) supplies the trials.
+
+    Chance: the Bayes filter over (block type, trials into the block) that reads the past
+    answers (as feedback gives them) and predicts the likeliest next answer, exactly the
+    best history-only policy; estimated by playing it on sessions of ``session_trials``.
+    Ceiling: a bound, the inner ideal observer told the block and the trial's contrast.
+    The ideal observer (for IBL and two-unit PerceptualDecisionMaking inner tasks) is the
+    same filter's prior times the exact likelihood of the stimulus, the contrast unknown.
+    """
+
+    task: TrialTask = None  # type: ignore[assignment]
+    base: Any = "IBL"
+    probs: tuple[tuple[float, ...], ...] = ((0.8, 0.2), (0.2, 0.8))
+    unbiased_trials: int = 90
+    block_dur: Any = ("truncated_exponential", (60.0, 20.0, 100.0))
+
+    def validate(self) -> None:
+        self.block_table  # noqa: B018
+        check_int("unbiased_trials", self.unbiased_trials, minimum=0)
+        self.length_pmf  # noqa: B018
+
+    @cached_property
+    def block_table(self) -> np.ndarray:
+        table = np.asarray(self.probs, dtype=float) if isinstance(self.probs, list | tuple) else np.zeros(0)
+        k = len(self.choices)
+        if table.ndim != 2 or table.shape[1] != k or len(table) < 1 or not np.all(np.isfinite(table)):
+            raise InvalidParameterError(
+                f"probs must be rows of {k} probabilities (one per answer {self.choices.tolist()} of "
+                f"{self.task.name}), one row per block type, got {self.probs!r}"
+            )
+        if np.any(table < 0) or not np.allclose(table.sum(axis=1), 1):
+            raise InvalidParameterError(f"each row of probs must be probabilities summing to 1, got {self.probs!r}")
+        return table
+
+    @cached_property
+    def duration(self) -> Duration:
+        try:
+            duration = parse_duration(self.block_dur, "block_dur")
+        except InvalidParameterError as error:
+            raise InvalidParameterError(f"block_dur is a number of trials written like a duration: {error}") from None
+        low, high = duration.bounds
+        if isinstance(duration, Derived) or low < 1 or not np.isfinite(high):
+            raise InvalidParameterError(
+                f"block_dur must draw between 1 and a finite number of trials, got {self.block_dur!r}"
+            )
+        return duration
+
+    @cached_property
+    def length_pmf(self) -> np.ndarray:
+        """``pmf[L - 1]``: the probability that a block lasts ``L`` trials."""
+        lengths = np.maximum(np.floor(self.duration.representative(100_000)).astype(np.int64), 1)
+        counts = np.bincount(lengths)[1:]
+        return counts / counts.sum()
+
+    def _lengths(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        return np.maximum(np.floor(self.duration.sample(rng, n)).astype(np.int64), 1)
+
+    def _next(self, current: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        blocks = len(self.block_table)
+        if blocks == 1:
+            return current
+        if blocks == 2:
+            return 1 - current
+        return (current + rng.integers(1, blocks, size=len(current))) % blocks
+
+    def schedule(
+        self, rng: np.random.Generator, sessions: int, m: int, carry: Any
+    ) -> tuple[np.ndarray, dict[str, np.ndarray], Any]:
+        if carry is None:
+            carry = (0, rng.integers(len(self.block_table), size=sessions), self._lengths(rng, sessions))
+        position, current, remaining = carry[0], np.array(carry[1]), np.array(carry[2])
+        block = np.full((sessions, m), -1, dtype=np.int64)
+        filled = np.full(sessions, min(m, max(0, self.unbiased_trials - position)), dtype=np.int64)
+        index = np.arange(m)
+        while (filled < m).any():  # one pass per block boundary, all sessions at once
+            todo = filled < m
+            count = np.where(todo, np.minimum(remaining, m - filled), 0)
+            span = (index >= filled[:, None]) & (index < (filled + count)[:, None])
+            block[span] = np.broadcast_to(current[:, None], (sessions, m))[span]
+            filled += count
+            remaining -= count
+            switch = todo & (remaining == 0)
+            current = np.where(switch, self._next(current, rng), current)
+            remaining = np.where(switch, self._lengths(rng, sessions), remaining)
+        k = self.block_table.shape[1]
+        rows = np.concatenate([self.block_table, np.full((1, k), 1 / k)])
+        wanted = draw_index(rng, rows[block], (sessions, m))  # block -1: the last row, uniform
+        return wanted, {"bias_block": block}, (position + m, current, remaining)
+
+    def predictor(self) -> BlockFilter:
+        return BlockFilter(self.block_table, self.unbiased_trials, self.length_pmf)
+
+    def prior(self, batch: TrialBatch, sessions: int) -> np.ndarray:
+        answer = np.searchsorted(self.choices, batch.conditions[self.condition])
+        block = batch.conditions["bias_block"]
+        known = self.block_table[np.maximum(block, 0), answer]
+        return np.where(block >= 0, known, 1 / self.block_table.shape[1])
+
+    def _ceiling(self) -> Level:
+        """Bound: the Bayes observer told the trial's block and contrast (the inner task's
+        two-choice Gaussian evidence model), on seeded sessions of ``session_trials``."""
+        model = getattr(self.task, "evidence_model", None)
+        inner = self.task.ceiling()
+        if inner.value >= 1.0 or model is None or len(self.choices) != 2:
+            return Level(1.0, f"bound: trivial (inner task: {inner.method})", "bound")
+        sessions = max(16, -(-32_000 // self.session_trials))
+        batch = self.sample_sessions(np.random.default_rng(0), sessions, self.session_trials, None)[0]
+        signal, noise = model(batch)
+        success = _known_prior_success(self.prior(batch, sessions), signal, noise)
+        return Level(
+            float(success.mean()),
+            f"bound: the Bayes observer told the block and the contrast ({batch.n} seeded trials)",
+            "bound",
+            float(success.std(ddof=1) / np.sqrt(batch.n)),
+        )
+
+    def ideal_observer(self) -> Agent:
+        likelihood = _side_likelihood(self.task)
+        if likelihood is None or len(self.choices) != 2:
+            return InnerIdealObserver()
+        return BlockObserver(self, likelihood)
+
+
+def _known_prior_success(prior: np.ndarray, signal: np.ndarray, noise: np.ndarray) -> np.ndarray:
+    """Per trial, P(correct) of the observer who knows the prior of the true answer and the
+    trial's signal: the evidence ``N(signal, noise^2)`` against the prior's log odds."""
+    from scipy import stats
+
+    prior = np.clip(prior, 1e-12, 1 - 1e-12)
+    log_odds = np.log(prior / (1 - prior))
+    informative = (signal > 0) & (noise > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = (signal + log_odds * noise**2 / (2 * signal)) / noise
+    blind = np.where(signal > 0, 1.0, np.where(log_odds > 0, 1.0, np.where(log_odds < 0, 0.0, 0.5)))
+    return np.where(informative, stats.norm.cdf(np.where(informative, z, 0.0)), blind)
+
+
+def _side_likelihood(task: TrialTask) -> Any:
+    """The exact side log-likelihood of inner tasks whose two stimulus units read
+    ``0.5 ± c/200`` (IBL, two-unit PerceptualDecisionMaking); ``None`` for others."""
+    if isinstance(task, IBL):
+        return task.log_likelihoods
+    if isinstance(task, PerceptualDecisionMaking) and task.dim_ring == 2:
+        contrasts = np.asarray(task.cohs, dtype=float)
+        weights = np.full(len(contrasts), 1 / len(contrasts))
+        return lambda sums, steps: side_log_likelihoods(sums, steps, contrasts, weights, task.noise_std)
+    return None
+
+
+class BlockFilter(Predictor):
+    """The Bayes filter of a block schedule: a belief over (block type, trials already in
+    the block) updated by each answer and moved on by the block-length hazard. Before the
+    first block the answers are uniform and the belief waits; at the first block it is
+    uniform over types at age 0. Exact for the schedule's law (it is a hidden semi-Markov
+    chain with known parameters)."""
+
+    def __init__(self, table: np.ndarray, unbiased: int, length_pmf: np.ndarray) -> None:
+        self.table, self.unbiased = table, int(unbiased)
+        self.blocks, self.k = table.shape
+        survival = np.cumsum(length_pmf[::-1])[::-1]  # P(L >= a + 1), a = 0 .. A-1
+        with np.errstate(divide="ignore", invalid="ignore"):
+            self.hazard = np.where(survival > 0, length_pmf / survival, 1.0)  # the block ends after age a
+        self.hazard[-1] = 1.0
+        self.ages = len(length_pmf)
+        b = self.blocks
+        self.switch = np.ones((1, 1)) if b == 1 else (np.ones((b, b)) - np.eye(b)) / (b - 1)
+
+    def _start(self, n: int) -> np.ndarray:
+        belief = np.zeros((n, self.blocks, self.ages))
+        belief[:, :, 0] = 1 / self.blocks
+        return belief
+
+    def init(self, n: int) -> dict[str, np.ndarray]:
+        belief = self._start(n) if self.unbiased == 0 else np.zeros((n, self.blocks, self.ages))
+        return {"count": np.zeros(n, dtype=np.int64), "belief": belief}
+
+    def predictive(self, state: dict[str, np.ndarray], rows: np.ndarray) -> np.ndarray:
+        """``[len(rows), k]``: P(next answer) given the answers so far."""
+        biased = state["count"][rows] >= self.unbiased
+        known = np.einsum("nba,bk->nk", state["belief"][rows], self.table)
+        return np.where(biased[:, None], known, 1 / self.k)
+
+    def guess(self, state: dict[str, np.ndarray], rows: np.ndarray) -> np.ndarray:
+        return np.argmax(self.predictive(state, rows), axis=1)
+
+    def observe(self, state: dict[str, np.ndarray], rows: np.ndarray, answers: np.ndarray) -> None:
+        count = state["count"][rows]
+        belief = state["belief"][rows]
+        posterior = belief * self.table[:, answers].T[:, :, None]
+        total = posterior.sum(axis=(1, 2), keepdims=True)
+        posterior = np.where(total > 0, posterior / np.where(total > 0, total, 1), belief)
+        moved = np.zeros_like(posterior)
+        moved[:, :, 1:] = (posterior * (1 - self.hazard))[:, :, :-1]
+        moved[:, :, 0] = (posterior * self.hazard).sum(axis=2) @ self.switch
+        belief = np.where((count >= self.unbiased)[:, None, None], moved, belief)
+        count = count + 1
+        starting = count == self.unbiased
+        if starting.any():
+            belief[starting] = self._start(int(starting.sum()))
+        state["count"][rows] = count
+        state["belief"][rows] = belief
+
+
+class BlockObserver(Agent):
+    """The ideal observer of a block-prior task: at each window's close, the answer with
+    the largest posterior, the block filter's prior (from the answers fed back so far)
+    times the exact likelihood of the trial's summed stimulus."""
+
+    name: ClassVar[str] = "block_observer"
+
+    def __init__(self, task: BlockPrior, likelihood: Any) -> None:
+        self.schedule_task, self.likelihood = task, likelihood
+
+    def prepare(self, task: Any) -> None:
+        self.filter = self.schedule_task.predictor()
+        self.actions = self.schedule_task.answer_actions
+        self.units = self.schedule_task.obs_channels["stimulus"]
+
+    def initial_state(self, num_envs: int, *, seed: int) -> dict[str, Any]:
+        return {
+            "filter": self.filter.init(num_envs),
+            "seen": np.full(num_envs, -1, dtype=np.int64),
+            "sums": np.zeros((num_envs, 2)),
+            "steps": np.zeros(num_envs),
+        }
+
+    def act(self, obs: np.ndarray, state: dict[str, Any], info: Mapping[str, np.ndarray]) -> tuple[np.ndarray, Any]:
+        new_trial = np.asarray(info["new_trial"])
+        fed_back = np.flatnonzero(new_trial & (state["seen"] >= 0))
+        if len(fed_back):
+            self.filter.observe(state["filter"], fed_back, np.searchsorted(self.actions, state["seen"][fed_back]))
+            state["seen"][fed_back] = -1
+        stimulus = np.asarray(obs, dtype=np.float64)[:, self.units]
+        state["sums"] = np.where(new_trial[:, None], 0.0, state["sums"]) + stimulus
+        state["steps"] = np.where(new_trial, 0.0, state["steps"]) + np.any(stimulus != 0, axis=1)
+        rows = np.arange(len(obs))
+        with np.errstate(divide="ignore"):
+            log_prior = np.log(self.filter.predictive(state["filter"], rows))
+        choice = np.argmax(log_prior + self.likelihood(state["sums"], state["steps"]), axis=1)
+        closing = np.asarray(info["window"]) == 2
+        state["seen"] = np.where(closing, np.asarray(info["target"]), state["seen"])
+        return np.where(closing, self.actions[choice], 0), state
+
+
+class InnerIdealObserver(Agent):
+    """The inner task's ideal observer, blind to the block prior (for inner tasks whose
+    stimulus likelihood the block observer does not know): a valid agent below the bound."""
+
+    name: ClassVar[str] = "inner_ideal"
+
+    def prepare(self, task: Any) -> None:
+        from neurobench.agents.reference import IdealObserver
+
+        self.inner = IdealObserver()
+        self.inner.prepare(task.task)
+
+    def initial_state(self, num_envs: int, *, seed: int) -> Any:
+        return self.inner.initial_state(num_envs, seed=seed)
+
+    def act(self, obs: np.ndarray, state: Any, info: Mapping[str, np.ndarray]) -> tuple[np.ndarray, Any]:
+        return self.inner.act(obs, state, info)
+
+
+_IBL_DEVIATIONS = (
+    "NeuroGym 2.3.1's IBL cannot be built (its timing is empty) or stepped (_step takes no action) and would "
+    "reward every step +1: this is the task it describes, correct +1, fail 0.",
+    "Contrasts are the IBL protocol's 100, 25, 12.5, 6.25 and 0 % instead of NeuroGym's motion coherences 1.6 to 51.2.",
+    "Action 0 (the wheel kept still) added so the answers are actions 1 (left) and 2 (right) as in every "
+    "NeuroBench two-choice task; a trial without an answer is a miss.",
+    "Each trial shows its own stimulus (NeuroGym's step returned the stimulus of the trial just answered).",
+    "Noise follows the family's sigma / sqrt(dt): sigma = 1.0 is NeuroGym's 0.1 per step at dt = 100 ms.",
+)
+
+SPECS.extend(
+    [
+        *variants(
+            IBL,
+            {"IBL": {}},
+            family="perceptual",
+            paper=_IBL_PAPER,
+            tags=("perceptual", "two-alternative", "supervised"),
+            description="IBL visual decision: the side of a grating of varying contrast",
+            deviations=(
+                *_IBL_DEVIATIONS,
+                "The trained basic task's contrast frequencies: signed contrasts uniform, so 0 % comes half as "
+                "often as each other contrast.",
+            ),
+        ),
+        *variants(
+            BlockPrior,
+            {"IBL_Block": {"base": {"id": "IBL-v0", "params": {"zero_weight": 1.0}}}},
+            family="perceptual",
+            paper=_IBL_PAPER,
+            tags=("perceptual", "two-alternative", "priors", "supervised"),
+            description="IBL biased task: blocks in which one side is likelier",
+            deviations=(
+                *_IBL_DEVIATIONS,
+                "Blocks follow the IBL protocol (iblrig biasedChoiceWorld): 90 unbiased trials, then blocks "
+                "alternating P(left) = 0.8 and 0.2 (the first drawn at random) lasting an exponential of mean 60 "
+                "truncated to [20, 100) trials; NeuroGym drew 200-trial blocks among (0.2, 0.8), (0.8, 0.2) and "
+                "(0.5, 0.5) with repeats, and advanced its trial counter twice per trial.",
+                "All contrasts, 0 % included, equally likely (the biased task's uniform contrast set).",
+                "Sessions of session_trials trials (500): the history a blind policy can use is a session's.",
+            ),
+        ),
+        *variants(
+            BlockPrior,
+            {
+                "PerceptualDecisionMaking.ibl20": {
+                    "base": "PerceptualDecisionMaking-v1",
+                    "unbiased_trials": 0,
+                    "block_dur": 90,
+                }
+            },
+            family="perceptual",
+            paper=_IBL_PAPER,
+            tags=("perceptual", "two-alternative", "priors", "supervised"),
+            description="NeuroGym's ibl20 collection: motion discrimination in 90-trial prior blocks",
+            deviations=(
+                "Built as a block prior on PerceptualDecisionMaking (NeuroGym: ScheduleAttr switching "
+                "RandomGroundTruth's p every 90 trials), so chance is the best history-aware blind policy.",
+                "The first block's favoured answer is random (NeuroGym always starts with P(answer 1) = 0.8, which "
+                "a blind policy could exploit).",
+                "Sessions of session_trials trials (500): the history a blind policy can use is a session's.",
+            ),
+        ),
+        *variants(
+            ReactionTimeCollection,
+            {"PerceptualDecisionMaking.roitman02": {"base": "PerceptualDecisionMaking-v1"}},
+            family="perceptual",
+            paper=_ROITMAN,
+            tags=("perceptual", "reaction time", "two-alternative", "supervised"),
+            description="NeuroGym's roitman02 collection: reaction-time motion discrimination",
+        ),
+    ]
+)

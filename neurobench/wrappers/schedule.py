@@ -40,10 +40,19 @@ if TYPE_CHECKING:
 SCHEDULES = ("random", "sequential", "blocks")
 
 
-def schedule_ids(kind: str, k: int, n: int, block_length: int, rng: np.random.Generator, start: int) -> np.ndarray:
-    """Which of ``k`` options each of trials ``start .. start + n - 1`` uses."""
+def schedule_ids(
+    kind: str,
+    k: int,
+    n: int,
+    block_length: int,
+    rng: np.random.Generator,
+    start: int,
+    weights: np.ndarray | None = None,
+) -> np.ndarray:
+    """Which of ``k`` options each of trials ``start .. start + n - 1`` uses (``random``:
+    uniformly, or in proportion to ``weights``)."""
     if kind == "random":
-        return rng.integers(k, size=n)
+        return rng.integers(k, size=n) if weights is None else rng.choice(k, size=n, p=weights / weights.sum())
     position = start + np.arange(n)
     return position % k if kind == "sequential" else (position // block_length) % k
 
@@ -89,15 +98,17 @@ class MultiTask(TrialTask):
     """Several tasks interleaved across trials for one agent, with a rule input.
 
     ``tasks`` are tasks, names or nested task data. ``schedule``: ``random`` (each trial's
-    task drawn uniformly), ``sequential`` (round robin) or ``blocks`` (``block_length``
-    trials of each task in turn). With ``rule_input`` a one-hot ``rule`` input names the
-    current task throughout the trial. The condition ``task`` is each trial's task index.
+    task drawn uniformly, or in proportion to ``weights``), ``sequential`` (round robin)
+    or ``blocks`` (``block_length`` trials of each task in turn). With ``rule_input`` a
+    one-hot ``rule`` input names the current task throughout the trial. The condition
+    ``task`` is each trial's task index.
     """
 
     tasks: tuple[Any, ...] = ("PerceptualDecisionMaking", "DelayMatchSample")
     schedule: str = "random"
     block_length: int = 50
     rule_input: bool = True
+    weights: tuple[float, ...] | None = None
     stream: str = "keyed"  # type: ignore[assignment]
     spec: TaskSpec | None = field(default=None, compare=False, repr=False)
 
@@ -124,6 +135,15 @@ class MultiTask(TrialTask):
         if self.stream not in STREAMS:
             raise UnknownNameError("stream of MultiTask", self.stream, STREAMS)
         check_int("block_length", self.block_length, minimum=1)
+        if self.weights is not None:
+            weights = np.asarray(self.weights, dtype=float)
+            if weights.shape != (len(built),) or not np.all(np.isfinite(weights)) or np.any(weights <= 0):
+                raise InvalidParameterError(
+                    f"weights of MultiTask must be {len(built)} positive numbers (one per task), got {self.weights!r}"
+                )
+            if self.schedule != "random":
+                raise InvalidParameterError(f"weights apply to the random schedule, not to {self.schedule!r}")
+            object.__setattr__(self, "weights", tuple(float(w) for w in weights))
         object.__setattr__(self, "tasks", built)
 
     @property
@@ -186,12 +206,21 @@ class MultiTask(TrialTask):
         return max(t.noise_std for t in self.tasks)
 
     def params(self) -> dict[str, Any]:
-        return {
+        out = {
             "schedule": self.schedule,
             "block_length": self.block_length,
             "rule_input": self.rule_input,
             "stream": self.stream,
         }
+        if self.weights is not None:  # absent when unused: older definitions keep their hashes
+            out["weights"] = list(self.weights)
+        return out
+
+    @property
+    def shares(self) -> np.ndarray:
+        """How often each task is on (the weights, normalized; equal by default)."""
+        weights = np.ones(len(self.tasks)) if self.weights is None else np.asarray(self.weights)
+        return weights / weights.sum()
 
     def node(self) -> dict[str, Any]:
         version = self.spec.version if self.spec is not None else 0
@@ -205,10 +234,10 @@ class MultiTask(TrialTask):
         equally often). Without it, the best constant answers over the mixture."""
         if not self.rule_input:
             return super()._chance()
-        return _mean_level([t.chance() for t in self.tasks], "the mean of the tasks' chances")
+        return _mean_level([t.chance() for t in self.tasks], "the mean of the tasks' chances", self.shares)
 
     def _ceiling(self) -> Level:
-        return _mean_level([t.ceiling() for t in self.tasks], "the mean of the tasks' ceilings")
+        return _mean_level([t.ceiling() for t in self.tasks], "the mean of the tasks' ceilings", self.shares)
 
     def blind_policy(self) -> Agent:
         if not self.rule_input:
@@ -233,7 +262,8 @@ class MultiTask(TrialTask):
         return self.sample_chunk(rng, n, 0, None)[0]
 
     def sample_chunk(self, rng: np.random.Generator, n: int, start: int, carry: Any) -> tuple[TrialBatch, Any]:
-        ids = schedule_ids(self.schedule, len(self.tasks), n, self.block_length, rng, start)
+        weights = None if self.weights is None else np.asarray(self.weights)
+        ids = schedule_ids(self.schedule, len(self.tasks), n, self.block_length, rng, start, weights)
         parts = {}
         for k, task in enumerate(self.tasks):
             count = int(np.sum(ids == k))
@@ -293,13 +323,14 @@ def _widen(array: np.ndarray | None, width: int) -> np.ndarray | None:
     return np.pad(array, [(0, 0), (0, 0), (0, width - array.shape[2])])
 
 
-def _mean_level(levels: list[Level], what: str) -> Level:
+def _mean_level(levels: list[Level], what: str, shares: np.ndarray) -> Level:
     kinds = {level.kind for level in levels}
     kind = "bound" if "bound" in kinds else "estimate" if "estimate" in kinds else "exact"
-    se = float(np.sqrt(sum(level.se**2 for level in levels)) / len(levels))
-    return Level(
-        float(np.mean([level.value for level in levels])), f"{kind}: {what} (each task equally often)", kind, se
-    )
+    se = float(np.sqrt(sum((w * level.se) ** 2 for w, level in zip(shares, levels, strict=True))))
+    equal = np.allclose(shares, shares[0])
+    how = "each task equally often" if equal else "weighted by how often each task is on"
+    value = float(np.dot(shares, [level.value for level in levels]))
+    return Level(value, f"{kind}: {what} ({how})", kind, se)
 
 
 @dataclass(frozen=True, eq=False)
@@ -363,5 +394,7 @@ class ScheduleAttr(TaskWrapper):
 
     def _ceiling(self) -> Level:
         return _mean_level(
-            [v.ceiling() for v in self.variants], f"the mean of the ceilings at each value of {self.attribute}"
+            [v.ceiling() for v in self.variants],
+            f"the mean of the ceilings at each value of {self.attribute}",
+            np.full(len(self.variants), 1 / len(self.variants)),
         )
