@@ -124,8 +124,6 @@ def _dispatch(args: argparse.Namespace) -> int:
     return 0
 
 
-
-
 EVALUATE_KEYS = {"run_dir": str, "n_trials": int, "seed": int, "out": str}
 
 

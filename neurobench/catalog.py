@@ -23,7 +23,7 @@ from neurobench.tasks import (
     yang19,
 )
 from neurobench.tasks.opponents import Versus
-from neurobench.wrappers.ground_truth import RandomGroundTruth
+from neurobench.wrappers.ground_truth import RandomGroundTruth, TrialHistoryV2
 from neurobench.wrappers.history import SideBias, TrialHistory
 from neurobench.wrappers.noise import Noise
 from neurobench.wrappers.reaction_time import ReactionTime
@@ -39,6 +39,7 @@ MODIFIERS = [
     ),
     TaskSpec("SideBias", 0, SideBias, kind="modifier", description="Blocks with their own answer probabilities"),
     TaskSpec("RandomGroundTruth", 0, RandomGroundTruth, kind="modifier", description="Answers drawn with given odds"),
+    TaskSpec("TrialHistoryV2", 0, TrialHistoryV2, kind="modifier", description="Answers from a transition matrix"),
     TaskSpec("ScheduleAttr", 0, ScheduleAttr, kind="modifier", description="One parameter switched across blocks"),
     TaskSpec("Versus", 0, Versus, kind="modifier", description="A game played against a reference opponent"),
 ]

@@ -47,6 +47,7 @@ from neurobench.scoring.results import (
     content_hash,
     metrics_of,
     remove_stale_temporaries,
+    subtask_breakdown,
     write_json,
     write_text,
 )
@@ -84,15 +85,22 @@ def build_agent(config: Mapping[str, Any]) -> Agent:
 def score_run(task: Task, records: pd.DataFrame) -> dict[str, Any]:
     """A job's chance, ceiling, compact trials and metrics, from its per-trial records."""
     chance, ceiling = check_scorable(task)
+    multitask = hasattr(task, "tasks") and "task" in records
     trials = compact_trials(
-        records["outcome"].astype(str).tolist(), records["score"].tolist(), records["reward"].tolist()
+        records["outcome"].astype(str).tolist(),
+        records["score"].tolist(),
+        records["reward"].tolist(),
+        records["task"].astype(int).tolist() if multitask else None,
     )
-    return {
+    scored = {
         "chance": chance.as_dict(),
         "ceiling": ceiling.as_dict(),
         "trials": trials,
         "metrics": metrics_of(trials, chance.value, ceiling.value, task.name),
     }
+    if multitask:
+        scored["by_task"] = subtask_breakdown(trials, task)
+    return scored
 
 
 def run_job(

@@ -9,19 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import neurobench
-from neurobench.core.registry import TaskSpec, register, unregister
 from neurobench.core.stream import TrialStream
 from neurobench.testing import check_task
 from neurobench.wrappers.ground_truth import TrialHistoryV2, compose_prefix
-
-
-@pytest.fixture(scope="module")
-def trial_history_v2():
-    """TrialHistoryV2 is built but not in the catalog yet: register it for these tests."""
-    spec = register(TaskSpec("TrialHistoryV2", 0, TrialHistoryV2, kind="modifier"))
-    yield spec
-    unregister(spec.id)
-
 
 GRID = [
     {"id": "RandomGroundTruth", "params": {"p": [0.8, 0.2]}, "task": "PerceptualDecisionMaking"},
@@ -56,7 +46,7 @@ def test_random_ground_truth_conforms(node):
     ],
     ids=["two", "three"],
 )
-def test_trial_history_v2_conforms(trial_history_v2, node):
+def test_trial_history_v2_conforms(node):
     check_task(node)
 
 
@@ -186,3 +176,21 @@ def test_the_registered_modifiers_include_random_ground_truth():
     spec = neurobench.spec("RandomGroundTruth")
     assert spec.kind == "modifier"
     assert spec.factory.__name__ == "RandomGroundTruth"
+
+
+def test_reaction_time_urgency_is_a_reward_per_window_step_not_a_change_of_outcome():
+    plain = neurobench.make_task({"id": "ReactionTime", "task": "PerceptualDecisionMaking"})
+    urgent = neurobench.make_task(
+        {"id": "ReactionTime", "params": {"urgency": -0.01}, "task": "PerceptualDecisionMaking"}
+    )
+    from neurobench.agents.reference import ConstantAnswers
+    from neurobench.evaluate import evaluate
+
+    a = evaluate(ConstantAnswers([1]), plain, seed=0, n_trials=200)  # answers as the window closes
+    b = evaluate(ConstantAnswers([1]), urgent, seed=0, n_trials=200)
+    assert list(a["outcome"]) == list(b["outcome"])
+    steps = b["rt"] / plain.dt  # window steps until the answer, the answering one included
+    assert steps.min() == 20  # the whole 2000 ms stimulus
+    np.testing.assert_allclose(b["reward"], a["reward"] - 0.01 * steps, atol=1e-9)
+    with pytest.raises(neurobench.InvalidParameterError, match="urgency must be a finite number"):
+        neurobench.make_task({"id": "ReactionTime", "params": {"urgency": "fast"}, "task": "PerceptualDecisionMaking"})

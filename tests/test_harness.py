@@ -530,3 +530,24 @@ def test_a_runs_agents_are_loaded_and_evaluated_again_from_its_folder(tmp_path):
         load(tmp_path)
     with pytest.raises(NeuroBenchError, match=r"is not a run description|cannot be read"):
         load(tmp_path / "jobs")
+
+
+def test_a_multitask_run_reports_each_tasks_score_and_submit_recomputes_it(tmp_path):
+    result = harness.run(
+        config("suite=multitask", "agent=guess", "suite.eval_trials=140", "suite.seeds=[0]", run_dir=tmp_path / "m")
+    )
+    run = result["runs"][0]
+    parts = {part["task"]: part for part in run["by_task"]}
+    assert set(parts) == {t.name for t in load_suite("multitask").tasks[0].build().tasks}
+    assert sum(part["n_trials"] for part in parts.values()) == 140
+    for part in parts.values():  # the blind policy of each task, at each task's own chance
+        assert abs(part["normalized"]) < 1.0
+    validate(result, released=False)
+    tampered = json.loads(json.dumps(result))
+    tampered["runs"][0]["by_task"][0]["success"] = 1.0
+    with pytest.raises(SubmissionError, match=r"by_task .* success"):
+        validate(tampered, released=False)
+    shuffled = json.loads(json.dumps(result))
+    shuffled["runs"][0]["trials"]["task"] = list(reversed(shuffled["runs"][0]["trials"]["task"]))
+    with pytest.raises(SubmissionError, match="does not follow"):
+        validate(shuffled, released=False)

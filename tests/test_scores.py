@@ -98,7 +98,6 @@ class _BlockPriorObserver(Agent):
     def __init__(self, task):
         inner = task.task
         self.predictor = task.predictor()
-        self.table = np.asarray(task.probs)
         self.sigma = inner.noise_std
         self.steps = int(inner.period_steps("stimulus")[0])
         self.mu = np.asarray(inner.cohs) / 100 * self.steps
@@ -118,11 +117,8 @@ class _BlockPriorObserver(Agent):
         llr = np.logaddexp.reduce(-((z - self.mu) ** 2) / (2 * s**2), axis=1) - np.logaddexp.reduce(
             -((z + self.mu) ** 2) / (2 * s**2), axis=1
         )
-        recent = state["history"]["recent"]
-        seen = recent >= 0
-        log_like = np.where(seen[None], np.log(self.table)[:, np.maximum(recent, 0)], 0.0).sum(axis=2)
-        block = np.argmax(log_like, axis=0)
-        prior = np.log(self.table[block, 1] / self.table[block, 0])  # for the second answer
+        predictive = self.predictor.predictive(state["history"], np.arange(len(obs)))
+        prior = np.log(predictive[:, 1] / predictive[:, 0])  # for the second answer
         closing = np.asarray(info["window"]) == 2
         choice = np.where(llr + prior > 0, 2, 1)
         state["seen"] = np.where(closing, np.asarray(info["target"]), state["seen"])

@@ -155,7 +155,7 @@ def test_mod_cogs_task_list():
 
 def test_the_yang19_multitask_has_one_observation_size_and_the_papers_task_shares():
     env = neurobench.make("Yang19")
-    obs, info = env.reset(seed=0)
+    obs, _info = env.reset(seed=0)
     sizes = {obs.shape}
     rng = np.random.default_rng(0)
     for _ in range(10_000):
@@ -191,7 +191,7 @@ def test_the_decision_bound_holds_and_is_tight_when_noise_matters():
 
 
 def test_bad_parameters_are_refused_clearly():
-    with pytest.raises(neurobench.InvalidParameterError, match="dim_ring .* must be even"):
+    with pytest.raises(neurobench.InvalidParameterError, match=r"dim_ring .* must be even"):
         neurobench.make_task("yang19.go", dim_ring=31)
     with pytest.raises(neurobench.InvalidParameterError, match="no memory delay to integrate"):
         neurobench.make_task("yang19.go", integrate=1, rule_input=False)

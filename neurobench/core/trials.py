@@ -107,23 +107,36 @@ class TrialBatch:
 
     @staticmethod
     def concat(batches: Iterable[TrialBatch]) -> TrialBatch:
-        """Stack batches of the same task along the trial axis, padding time."""
+        """Stack batches of the same task along the trial axis, padding time (each array is
+        written once into its place: no padded intermediate copies)."""
         batches = list(batches)
         horizon = max(b.max_length for b in batches)
 
-        def stacked(name: str) -> np.ndarray | None:
+        def stacked(arrays: list[np.ndarray]) -> np.ndarray:
+            arrays = _same_ndim(arrays)
+            out = np.zeros((sum(len(a) for a in arrays), horizon, *arrays[0].shape[2:]), dtype=arrays[0].dtype)
+            row = 0
+            for a in arrays:
+                out[row : row + len(a), : a.shape[1]] = a
+                row += len(a)
+            return out
+
+        def optional(name: str) -> np.ndarray | None:
             arrays = [getattr(b, name) for b in batches]
             if all(a is None for a in arrays):
                 return None
             template = next(a for a in arrays if a is not None)
-            filled = [a if a is not None else _neutral(name, b, template) for a, b in zip(arrays, batches, strict=True)]
-            return np.concatenate([_pad(a, horizon) for a in _same_ndim(filled)])
+            return stacked(
+                [a if a is not None else _neutral(name, b, template) for a, b in zip(arrays, batches, strict=True)]
+            )
 
+        if len(batches) == 1:
+            return batches[0]
         return TrialBatch(
-            obs=np.concatenate([_pad(b.obs, horizon) for b in batches]),
-            target=np.concatenate([_pad(b.target, horizon) for b in batches]),
+            obs=stacked([b.obs for b in batches]),
+            target=stacked([b.target for b in batches]),
             length=np.concatenate([b.length for b in batches]),
-            phase=np.concatenate([_pad(b.phase, horizon) for b in batches]),
+            phase=stacked([b.phase for b in batches]),
             periods={
                 k: (
                     np.concatenate([b.periods[k][0] for b in batches]),
@@ -132,9 +145,9 @@ class TrialBatch:
                 for k in batches[0].periods
             },
             conditions={k: np.concatenate([b.conditions[k] for b in batches]) for k in batches[0].conditions},
-            resume=stacked("resume"),
-            payoff=stacked("payoff"),
-            credit=stacked("credit"),
+            resume=optional("resume"),
+            payoff=optional("payoff"),
+            credit=optional("credit"),
             index=np.concatenate([b.index for b in batches]),
         )
 
@@ -157,14 +170,6 @@ def _same_ndim(arrays: list[np.ndarray]) -> list[np.ndarray]:
         return arrays
     width = next(a.shape[2] for a in arrays if a.ndim == ndim)
     return [a if a.ndim == ndim else np.repeat(a[..., None], width, axis=2) for a in arrays]
-
-
-def _pad(array: np.ndarray, horizon: int) -> np.ndarray:
-    missing = horizon - array.shape[1]
-    if missing == 0:
-        return array
-    widths = [(0, 0), (0, missing)] + [(0, 0)] * (array.ndim - 2)
-    return np.pad(array, widths)
 
 
 def _plain(value: Any) -> Any:
@@ -301,9 +306,16 @@ class TrialBuilder:
         for unit in range(view.shape[-1]):
             np.copyto(view[..., unit], values[:, unit : unit + 1], where=where)
 
-    def add_noise(self, rng: np.random.Generator, channel: str, *periods: str, std: float | None = None) -> None:
+    def add_noise(
+        self, rng: np.random.Generator, channel: str, *periods: str, std: float | None = None, sparse: bool = False
+    ) -> None:
         """Add Gaussian input noise (``task.noise_std`` unless ``std`` is given) to
-        ``channel`` during ``periods``, clipped at ``NOISE_CLIP`` standard deviations."""
+        ``channel`` during ``periods``, clipped at ``NOISE_CLIP`` standard deviations.
+
+        Where periods fall at different steps in different trials, ``sparse=True`` draws
+        noise only for the steps it lands on (several times faster with variable timing);
+        the first release's tasks draw it for the whole trial and mask it, and keep doing
+        so, because the draws are part of their seeds' trials."""
         sigma = np.float32(self.task.noise_std if std is None else std)
         if sigma == 0:
             return
@@ -314,6 +326,10 @@ class TrialBuilder:
                 noise = _standard_noise(rng, window.shape)
                 noise *= sigma
                 _add_by_unit(window, noise)
+            elif sparse:
+                noise = _standard_noise(rng, (int(where.sum()), view.shape[-1]))
+                noise *= sigma
+                view[where] += noise
             else:
                 noise = _standard_noise(rng, view.shape)
                 noise *= where[..., None] * sigma

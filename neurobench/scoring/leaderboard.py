@@ -145,7 +145,29 @@ def _markdown(by_suite: dict[tuple[str, int], list[dict[str, Any]]]) -> str:
                 cells_of = _task_cells(d)
                 cells = " | ".join(_md_cell(cells_of[t]) for t in tasks)
                 lines.append(f"| {d['agent']['name']} | {_fmt(d['aggregates'][family]['iqm'])} | {cells} |")
+        lines += _breakdowns(suite, version, rows)
     return "\n".join(lines) + "\n"
+
+
+def _breakdowns(suite: str, version: int, rows: list[dict[str, Any]]) -> list[str]:
+    """Inside each multitask task: every agent's normalized score per task (mean over seeds)."""
+    lines: list[str] = []
+    for label in sorted({r["task"] for d in rows for r in d["runs"] if "by_task" in r}):
+        per_agent = []
+        for d in rows:
+            scores: dict[str, list[float]] = defaultdict(list)
+            for run in d["runs"]:
+                if run["task"] == label:
+                    for part in run.get("by_task", []):
+                        scores[part["task"]].append(part["normalized"])
+            per_agent.append((d["agent"]["name"], {t: float(np.mean(v)) for t, v in scores.items()}))
+        tasks = sorted({t for _, scores in per_agent for t in scores})
+        lines += ["", f"### {suite} v{version} / {label}: normalized score per task", ""]
+        lines += ["| task | " + " | ".join(name for name, _ in per_agent) + " |", "|---" * (len(per_agent) + 1) + "|"]
+        for task in tasks:
+            cells = " | ".join(f"{scores[task]:.3f}" if task in scores else "–" for _, scores in per_agent)
+            lines.append(f"| {task} | {cells} |")
+    return lines
 
 
 def _md_cell(cell: dict[str, Any]) -> str:

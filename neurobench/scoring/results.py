@@ -56,9 +56,15 @@ def machine() -> dict[str, Any]:
 
 
 # -- trials and metrics ---------------------------------------------------------------------
-def compact_trials(outcomes: Sequence[str], scores: Sequence[float], rewards: Sequence[float]) -> dict[str, Any]:
+def compact_trials(
+    outcomes: Sequence[str],
+    scores: Sequence[float],
+    rewards: Sequence[float],
+    tasks: Sequence[int] | None = None,
+) -> dict[str, Any]:
     """A run's trials as stored in a result: one letter per outcome, the scores only if
-    some trial has partial credit, and the summed reward."""
+    some trial has partial credit, the summed reward, and for a multitask task which of
+    its tasks each trial was (``task``), for the per-task breakdown."""
     trials: dict[str, Any] = {
         "outcome": "".join(OUTCOME_CODES[str(o)] for o in outcomes),
         "reward_total": float(np.sum(rewards)),
@@ -66,7 +72,34 @@ def compact_trials(outcomes: Sequence[str], scores: Sequence[float], rewards: Se
     expected = [1.0 if o == "correct" else 0.0 for o in outcomes]
     if not np.allclose(scores, expected):
         trials["score"] = [round(float(s), 9) for s in scores]
+    if tasks is not None:
+        trials["task"] = [int(k) for k in tasks]
     return trials
+
+
+def subtask_breakdown(trials: Mapping[str, Any], task: Any) -> list[dict[str, Any]]:
+    """Per task of a multitask task: its trials' metrics against its own chance and
+    ceiling (the success of a mix says little about each task)."""
+    from neurobench.scoring.metrics import check_scorable
+
+    index = np.asarray(trials["task"])
+    scores = trials.get("score")
+    out = []
+    for k, sub in enumerate(task.tasks):
+        rows = np.flatnonzero(index == k)
+        if not len(rows):
+            continue
+        part: dict[str, Any] = {
+            "outcome": "".join(trials["outcome"][i] for i in rows),
+            "reward_total": float("nan"),
+        }
+        if scores is not None:
+            part["score"] = [scores[i] for i in rows]
+        chance, ceiling = check_scorable(sub)
+        metrics = metrics_of(part, chance.value, ceiling.value, sub.name)
+        metrics.pop("reward_per_trial")
+        out.append({"task": sub.name, "chance": chance.value, "ceiling": ceiling.value, **metrics})
+    return out
 
 
 def metrics_of(trials: Mapping[str, Any], chance: float, ceiling: float, task: str) -> dict[str, Any]:
@@ -341,6 +374,7 @@ def _check_score(run: Mapping[str, Any], key: tuple[str, int], task: Any) -> Non
     metrics = run["metrics"]
     _require(isinstance(metrics, dict), f"run {key}: metrics must be an object")
     recomputed = metrics_of(run["trials"], chance.value, ceiling.value, task.name)
+    _check_breakdown(run, key, task)
     for name in ("n_trials", *METRICS):
         claimed, actual = metrics.get(name), recomputed[name]
         same = (claimed is None and actual is None) or (
@@ -350,6 +384,36 @@ def _check_score(run: Mapping[str, Any], key: tuple[str, int], task: Any) -> Non
             and abs(claimed - actual) <= TOLERANCE
         )
         _require(same, f"run {key}: metric {name} {claimed!r} does not follow from the trials (expected {actual!r})")
+
+
+def _check_breakdown(run: Mapping[str, Any], key: tuple[str, int], task: Any) -> None:
+    """A multitask run carries each trial's task and the per-task breakdown that follows."""
+    if not hasattr(task, "tasks"):
+        _require("by_task" not in run and "task" not in run["trials"], f"run {key}: only a multitask run has by_task")
+        return
+    index = run["trials"].get("task")
+    _require(
+        isinstance(index, list)
+        and len(index) == len(run["trials"]["outcome"])
+        and all(isinstance(k, int) and not isinstance(k, bool) and 0 <= k < len(task.tasks) for k in index),
+        f"run {key}: trials.task must give each trial's task index (0-{len(task.tasks) - 1})",
+    )
+    expected = subtask_breakdown(run["trials"], task)
+    claimed = run.get("by_task")
+    _require(
+        isinstance(claimed, list) and len(claimed) == len(expected),
+        f"run {key}: by_task must list the {len(expected)} tasks it played",
+    )
+    for got, want in zip(claimed, expected, strict=True):
+        _require(isinstance(got, dict) and got.get("task") == want["task"], f"run {key}: by_task names {want['task']}")
+        for name, value in want.items():
+            if name == "task":
+                continue
+            have = got.get(name)
+            same = (have is None and value is None) or (
+                isinstance(have, int | float) and value is not None and abs(have - value) <= TOLERANCE
+            )
+            _require(same, f"run {key}: by_task {want['task']} {name} {have!r} does not follow (expected {value!r})")
 
 
 def _check_aggregates(groups: Any) -> None:

@@ -668,9 +668,10 @@ class Reaching1DWithSelfDistraction(Reaching1D):
 
     One ring of 32 units carries both: ``cos(theta_i - position)`` at every step plus, in
     the ``reach`` period, ``0.3 cos(theta_i - angle)``, weaker than the agent's own
-    signal (as an electric fish's own discharge swamps what it senses). An agent that
-    keeps track of its own moves can subtract its own signal, so the task, chance and
-    ceiling are those of Reaching1D; the ideal observer does exactly that.
+    signal, as a mormyrid fish's own electric discharge swamps its electroreceptors (Bell
+    1981: an efference copy of the command cancels it; NeuroGym cites no paper). An agent
+    that keeps track of its own moves can subtract its own signal the same way, so chance
+    and ceiling are those of Reaching1D; the ideal observer does exactly that.
     """
 
     dim_ring: int = 32
@@ -898,6 +899,7 @@ class AngleReproducer(Agent):
             "moves": np.zeros(n, dtype=np.int64),
             "seen": np.zeros(n, dtype=np.int64),
             "showing": np.zeros(n, dtype=bool),
+            "last": np.zeros(n),
             "first": np.zeros(n),
             "aim": np.zeros(n, dtype=np.int64),
             "since": np.zeros(n, dtype=np.int64),
@@ -925,8 +927,9 @@ class AngleReproducer(Agent):
         c = self.task.obs_channels
         angle, strength = _decode(obs[:, c["stimulus"]], self.task._theta)
         shown = strength > 0.25 * self.task.dim_ring
-        onset = shown & ~state["showing"]
-        state["showing"] = shown
+        changed = np.abs(_signed(angle - state["last"])) > 1e-3  # (stimuli back to back)
+        onset = shown & (~state["showing"] | changed)
+        state["showing"], state["last"] = shown, np.where(shown, angle, state["last"])
         state["seen"] += onset
         relative = _signed(angle - START)
         first = np.flatnonzero(onset & (state["seen"] == 1))
@@ -993,7 +996,11 @@ SPECS = [
         {},
         "motor",
         ("motor", "steps action space", "closed loop"),
-        None,
+        Paper(  # NeuroGym cites none; the electric-fish finding its description alludes to
+            "Bell (1981)",
+            "An efference copy which is modified by reafferent input",
+            "https://www.science.org/doi/10.1126/science.7291985",
+        ),
         deviations=_RING_FIXES,
     ),
     TaskSpec(

@@ -31,7 +31,7 @@ from neurobench.core.timing import Derived, Duration, parse_duration
 from neurobench.core.trials import TrialBatch
 from neurobench.tasks.versions import frozen_versions
 from neurobench.wrappers.ground_truth import draw_index
-from neurobench.wrappers.history import AnswerSchedule, Predictor
+from neurobench.wrappers.history import AnswerSchedule, BlockFilter
 from neurobench.wrappers.reaction_time import ReactionTime
 
 _EXACT = "exact: ideal observer's Gaussian evidence sum, averaged over conditions"
@@ -704,60 +704,6 @@ def _side_likelihood(task: TrialTask) -> Any:
         weights = np.full(len(contrasts), 1 / len(contrasts))
         return lambda sums, steps: side_log_likelihoods(sums, steps, contrasts, weights, task.noise_std)
     return None
-
-
-class BlockFilter(Predictor):
-    """The Bayes filter of a block schedule: a belief over (block type, trials already in
-    the block) updated by each answer and moved on by the block-length hazard. Before the
-    first block the answers are uniform and the belief waits; at the first block it is
-    uniform over types at age 0. Exact for the schedule's law (it is a hidden semi-Markov
-    chain with known parameters)."""
-
-    def __init__(self, table: np.ndarray, unbiased: int, length_pmf: np.ndarray) -> None:
-        self.table, self.unbiased = table, int(unbiased)
-        self.blocks, self.k = table.shape
-        survival = np.cumsum(length_pmf[::-1])[::-1]  # P(L >= a + 1), a = 0 .. A-1
-        with np.errstate(divide="ignore", invalid="ignore"):
-            self.hazard = np.where(survival > 0, length_pmf / survival, 1.0)  # the block ends after age a
-        self.hazard[-1] = 1.0
-        self.ages = len(length_pmf)
-        b = self.blocks
-        self.switch = np.ones((1, 1)) if b == 1 else (np.ones((b, b)) - np.eye(b)) / (b - 1)
-
-    def _start(self, n: int) -> np.ndarray:
-        belief = np.zeros((n, self.blocks, self.ages))
-        belief[:, :, 0] = 1 / self.blocks
-        return belief
-
-    def init(self, n: int) -> dict[str, np.ndarray]:
-        belief = self._start(n) if self.unbiased == 0 else np.zeros((n, self.blocks, self.ages))
-        return {"count": np.zeros(n, dtype=np.int64), "belief": belief}
-
-    def predictive(self, state: dict[str, np.ndarray], rows: np.ndarray) -> np.ndarray:
-        """``[len(rows), k]``: P(next answer) given the answers so far."""
-        biased = state["count"][rows] >= self.unbiased
-        known = np.einsum("nba,bk->nk", state["belief"][rows], self.table)
-        return np.where(biased[:, None], known, 1 / self.k)
-
-    def guess(self, state: dict[str, np.ndarray], rows: np.ndarray) -> np.ndarray:
-        return np.argmax(self.predictive(state, rows), axis=1)
-
-    def observe(self, state: dict[str, np.ndarray], rows: np.ndarray, answers: np.ndarray) -> None:
-        count = state["count"][rows]
-        belief = state["belief"][rows]
-        posterior = belief * self.table[:, answers].T[:, :, None]
-        total = posterior.sum(axis=(1, 2), keepdims=True)
-        posterior = np.where(total > 0, posterior / np.where(total > 0, total, 1), belief)
-        moved = np.zeros_like(posterior)
-        moved[:, :, 1:] = (posterior * (1 - self.hazard))[:, :, :-1]
-        moved[:, :, 0] = (posterior * self.hazard).sum(axis=2) @ self.switch
-        belief = np.where((count >= self.unbiased)[:, None, None], moved, belief)
-        count = count + 1
-        starting = count == self.unbiased
-        if starting.any():
-            belief[starting] = self._start(int(starting.sum()))
-        state["count"][rows] = count
-        state["belief"][rows] = belief
 
 
 class BlockObserver(Agent):

@@ -216,7 +216,46 @@ def reachable_share(
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
-class MotorTiming(TimedTask):
+class IntervalProduction(TimedTask):
+    """Base of timing tasks that produce one of finitely many intervals, timed from the
+    first step of their window (the go, fixation and payoff of ReadySetGo; NeuroGym's
+    dt of 80 ms and ``prod_margin`` of 0.2). Subclasses give the law of the interval."""
+
+    dt: float = 80.0
+    prod_margin: float = 0.2
+
+    default_rewards: ClassVar = TIMING_REWARDS
+
+    def validate(self) -> None:
+        check_number("prod_margin", self.prod_margin, minimum=0)
+
+    @property
+    def action_channels(self) -> Channels:
+        return Channels(fixation=1, go=1)
+
+    @cached_property
+    def rule(self) -> ResponseRule:
+        return TimingWindow(self.hold_periods, self.response_periods, self.rewards, self.abort)  # type: ignore[arg-type]
+
+    def interval_law(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The intervals to produce (ms), their probabilities, and their windows' lengths (steps)."""
+        raise NotImplementedError
+
+    def _chance(self) -> Level:
+        intervals, weights, window = self.interval_law()
+        return blind_go(self, intervals, weights, 0.0, window)[0]
+
+    def _ceiling(self) -> Level:
+        intervals, weights, window = self.interval_law()
+        return reachable_share(self, intervals, weights, 0.0, window)
+
+    def blind_policy(self) -> Agent:
+        intervals, weights, window = self.interval_law()
+        return ProduceAt(blind_go(self, intervals, weights, 0.0, window)[1])
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class MotorTiming(IntervalProduction):
     """Cue-set-go: produce the interval a cue names (800 or 1500 ms) after a set flash.
 
     Wang et al. (2018) trained monkeys to produce one of two intervals, instructed by the
@@ -232,9 +271,6 @@ class MotorTiming(TimedTask):
     flash lasts at least one step, so the set input exists at every dt.
     """
 
-    dt: float = 80.0
-    prod_margin: float = 0.2
-
     intervals: ClassVar[tuple[float, ...]] = (800.0, 1500.0)
     default_timing: ClassVar = {
         "fixation": 500,
@@ -242,10 +278,9 @@ class MotorTiming(TimedTask):
         "set": 50,
         "production": ("choice", [1600.0, 3000.0]),  # twice the interval (set by the cue, not here)
     }
-    default_rewards: ClassVar = TIMING_REWARDS
 
     def validate(self) -> None:
-        check_number("prod_margin", self.prod_margin, minimum=0)
+        super().validate()
         if durations_of(self)["production"].spec() != ["choice", [2 * i for i in self.intervals]]:
             raise InvalidParameterError(
                 f"timing['production'] of {self.name} lasts twice the cued interval ({list(self.intervals)} ms) "
@@ -259,14 +294,6 @@ class MotorTiming(TimedTask):
     @property
     def obs_channels(self) -> Channels:
         return Channels(fixation=1, interval=len(self.intervals), set=1)
-
-    @property
-    def action_channels(self) -> Channels:
-        return Channels(fixation=1, go=1)
-
-    @cached_property
-    def rule(self) -> ResponseRule:
-        return TimingWindow(self.hold_periods, self.response_periods, self.rewards, self.abort)  # type: ignore[arg-type]
 
     def sample(self, rng: np.random.Generator, n: int) -> TrialBatch:
         which = rng.integers(len(self.intervals), size=n)
@@ -282,25 +309,13 @@ class MotorTiming(TimedTask):
         paint_production(self, trials, "production", np.zeros(n), interval)
         return trials.build(production_ind=which, production=interval, answer=np.ones(n, int))
 
-    def _law(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def interval_law(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         intervals = np.asarray(self.intervals)
-        weights = np.full(len(intervals), 1 / len(intervals))
-        return intervals, weights, to_steps(2 * intervals, self.dt)
-
-    def _chance(self) -> Level:
-        intervals, weights, window = self._law()
-        return blind_go(self, intervals, weights, 0.0, window)[0]
-
-    def _ceiling(self) -> Level:
-        return reachable_share(self, *self._law()[:2], 0.0, self._law()[2])
-
-    def blind_policy(self) -> Agent:
-        intervals, weights, window = self._law()
-        return ProduceAt(blind_go(self, intervals, weights, 0.0, window)[1])
+        return intervals, np.full(len(intervals), 1 / len(intervals)), to_steps(2 * intervals, self.dt)
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
-class OneTwoThreeGo(TimedTask):
+class OneTwoThreeGo(IntervalProduction):
     """1-2-3-go: three flashes an interval apart; go one more interval after the third.
 
     Egger et al. (2019): after fixation and a target, flashes ``s1``, ``s2`` and ``s3``
@@ -311,9 +326,6 @@ class OneTwoThreeGo(TimedTask):
     NeuroGym the fixation input stays on through the whole trial and the target input
     from the target's onset: the go is timed, never cued.
     """
-
-    dt: float = 80.0
-    prod_margin: float = 0.2
 
     default_timing: ClassVar = {
         "fixation": ("truncated_exponential", (400, 100, 800)),
@@ -326,10 +338,9 @@ class OneTwoThreeGo(TimedTask):
         "interval3": ("derived", {"of": "interval1"}),
         "response": 1000,
     }
-    default_rewards: ClassVar = TIMING_REWARDS
 
     def validate(self) -> None:
-        check_number("prod_margin", self.prod_margin, minimum=0)
+        super().validate()
         for period in ("interval2", "interval3"):
             if durations_of(self)[period].spec() != ["derived", {"of": ["interval1"], "factor": 1.0, "offset": 0.0}]:
                 raise InvalidParameterError(
@@ -348,14 +359,6 @@ class OneTwoThreeGo(TimedTask):
     def obs_channels(self) -> Channels:
         return Channels(fixation=1, stimulus=1, target=1)
 
-    @property
-    def action_channels(self) -> Channels:
-        return Channels(fixation=1, go=1)
-
-    @cached_property
-    def rule(self) -> ResponseRule:
-        return TimingWindow(self.hold_periods, self.response_periods, self.rewards, self.abort)  # type: ignore[arg-type]
-
     def sample(self, rng: np.random.Generator, n: int) -> TrialBatch:
         trials = self.trials(rng, n)
         interval = trials.ms["interval1"]
@@ -365,20 +368,11 @@ class OneTwoThreeGo(TimedTask):
         paint_production(self, trials, ("interval3", "response"), np.zeros(n), interval)
         return trials.build(interval=interval, answer=np.ones(n, int))
 
-    def _law(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def interval_law(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         law = _floor_distribution(durations_of(self)["interval1"], self.dt)
         steps = np.array(list(law))
         shortest_response = int(to_steps(durations_of(self)["response"].bounds[0], self.dt))
         return steps * self.dt, np.array(list(law.values())), steps + shortest_response
-
-    def _chance(self) -> Level:
-        return blind_go(self, *self._law()[:2], 0.0, self._law()[2])[0]
-
-    def _ceiling(self) -> Level:
-        return reachable_share(self, *self._law()[:2], 0.0, self._law()[2])
-
-    def blind_policy(self) -> Agent:
-        return ProduceAt(blind_go(self, *self._law()[:2], 0.0, self._law()[2])[1])
 
 
 SPECS = [

@@ -42,8 +42,26 @@ from neurobench.core.trials import TrialBatch, TrialBuilder
 from neurobench.wrappers.schedule import MultiTask, _mean_level
 
 RULES = (
-    "go", "rtgo", "dlygo", "anti", "rtanti", "dlyanti", "dm1", "dm2", "ctxdm1", "ctxdm2", "multidm",
-    "dlydm1", "dlydm2", "ctxdlydm1", "ctxdlydm2", "multidlydm", "dms", "dnms", "dmc", "dnmc",
+    "go",
+    "rtgo",
+    "dlygo",
+    "anti",
+    "rtanti",
+    "dlyanti",
+    "dm1",
+    "dm2",
+    "ctxdm1",
+    "ctxdm2",
+    "multidm",
+    "dlydm1",
+    "dlydm2",
+    "ctxdlydm1",
+    "ctxdlydm2",
+    "multidlydm",
+    "dms",
+    "dnms",
+    "dmc",
+    "dnmc",
 )  # fmt: skip  (the paper's order of the rule inputs)
 TOLERANCE = 0.2 * np.pi  # the paper's criterion: decoded direction within 36 degrees
 TAU_MS = 100.0
@@ -161,7 +179,11 @@ class RingTask(TimedTask):
     @cached_property
     def rule(self) -> ResponseRule:
         return FixateThenChoose(
-            self.hold_periods, self.response_periods, self.rewards, self.abort, ring_accepts(self.dim_ring)  # type: ignore[arg-type]
+            self.hold_periods,
+            self.response_periods,
+            self.rewards,
+            self.abort,
+            ring_accepts(self.dim_ring),  # type: ignore[arg-type]
         )
 
     def validate(self) -> None:
@@ -205,15 +227,17 @@ class RingTask(TimedTask):
             if self.noise_everywhere:
                 trials.add_noise_everywhere(rng, self.noise_std)
             else:
-                stimulus = tuple(p for p in self.timing if p not in ("fixation", "delay", "delay2"))
+                stimulus = tuple(p for p in self.stimulus_periods if p in self.timing)
                 for channel in ("stimulus_mod1", "stimulus_mod2"):
-                    trials.add_noise(rng, channel, *stimulus)
+                    trials.add_noise(rng, channel, *stimulus, sparse=True)
         return trials.build(ground_truth=np.where(go, base, -1), answer=np.where(go, base + 1, 0), **conditions)
+
+    stimulus_periods: ClassVar[tuple[str, ...]] = ("stimulus", "stim1", "stim2", "sample")
 
     @property
     def step_units(self) -> int:
         """Ring units the answer moves per 100 ms (Mod-Cog's angular velocity)."""
-        return int(round(OMEGA_DEG_PER_MS * SEGMENT_MS / (360 / self.dim_ring)))
+        return round(OMEGA_DEG_PER_MS * SEGMENT_MS / (360 / self.dim_ring))
 
     def rotation(self, trials: TrialBuilder) -> np.ndarray:
         """Units an integrating answer is rotated by: velocity x memory delay."""
@@ -237,7 +261,10 @@ class RingTask(TimedTask):
         if self.has_nogo:
             return Level(0.5, "exact: half the trials are no-go; withholding on every trial")
         k = self.accepted_units
-        return Level(k / self.dim_ring, f"exact: a fixed direction is within 36 degrees of the target on {k} of {self.dim_ring} units")
+        return Level(
+            k / self.dim_ring,
+            f"exact: a fixed direction is within 36 degrees of the target on {k} of {self.dim_ring} units",
+        )
 
     has_nogo: ClassVar[bool] = False
 
@@ -246,7 +273,9 @@ class RingTask(TimedTask):
 
         if self.has_nogo:
             return ConstantAnswers([0])
-        return ConstantAnswers([1 + (self.sequence * k * self.step_units) % self.dim_ring for k in range(len(self.segments))])
+        return ConstantAnswers(
+            [1 + (self.sequence * k * self.step_units) % self.dim_ring for k in range(len(self.segments))]
+        )
 
     def _ceiling(self) -> Level:
         return Level(
@@ -449,10 +478,7 @@ def _decision_bound(task: TwoStimulusDecision, draws: int = 200_000) -> Level:
             energy += n1 * np.sum(one**2, axis=1) + n2 * np.sum(two**2, axis=1)
         else:
             energy += n1 * np.sum((one - two) ** 2, axis=1)
-    if sigma == 0:
-        values = np.ones(draws)
-    else:
-        values = norm.cdf(diff * np.sqrt(energy) / (2 * sigma))
+    values = np.ones(draws) if sigma == 0 else norm.cdf(diff * np.sqrt(energy) / (2 * sigma))
     from neurobench.core.ceilings import monte_carlo
 
     level = monte_carlo(float(values.mean()), draws, "")
@@ -735,7 +761,6 @@ class Yang19(Collection):
         return self.tasks[0].action_channels
 
 
-
 YANG19: dict[str, tuple[type, dict[str, Any]]] = {
     "go": (Reach, {}),
     "rtgo": (Reach, {"timing_form": "reaction"}),
@@ -782,8 +807,10 @@ SPECS = [
         ("multitask", "ring", "supervised", "yang19"),
         PAPER,
         description="Yang et al.'s 20 tasks interleaved for one network, with their rule inputs",
-        deviations=("NeuroGym's nested schedule returns observations of the wrong size on a third of the steps; "
-                    "here every task has the same 85 inputs.",),
+        deviations=(
+            "NeuroGym's nested schedule returns observations of the wrong size on a third of the steps; "
+            "here every task has the same 85 inputs.",
+        ),
     ),
 ]
 assert tuple(YANG19) == RULES

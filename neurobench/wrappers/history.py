@@ -158,11 +158,12 @@ class AnswerSchedule(TaskWrapper):
         otherwise the trivial bound 1 (noise-free inner tasks reach it)."""
         model = getattr(self.task, "evidence_model", None)
         inner = self.task.ceiling()
-        if inner.value >= 1.0 or model is None:
-            return Level(1.0, f"bound: trivial (inner task: {inner.method})", "bound")
         batch = self.sample_sessions(np.random.default_rng(0), 64, 500, None)[0]
+        modelled = model(batch) if model is not None and inner.value < 1.0 else None
+        if modelled is None:
+            return Level(1.0, f"bound: trivial (inner task: {inner.method})", "bound")
         prior = np.clip(self.prior(batch, 64), 1e-12, 1 - 1e-12)
-        signal, noise = model(batch)
+        signal, noise = modelled
         log_odds = np.log(prior / (1 - prior))
         informative = (signal > 0) & (noise > 0)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -291,16 +292,22 @@ class SideBias(AnswerSchedule):
         return wanted, {"bias_block": block}, (current, remaining)
 
     def predictor(self) -> Predictor:
-        return BlockPredictor(np.asarray(self.probs, dtype=float), self._memory)
+        """The exact Bayes filter over (block type, trials into the block)."""
+        table = np.asarray(self.probs, dtype=float)
+        if isinstance(self.block_dur, float):
+            return BlockFilter.memoryless(table, self.block_dur)
+        return BlockFilter(table, 0, self.length_pmf)
 
     @cached_property
-    def _memory(self) -> int:
+    def length_pmf(self) -> np.ndarray:
+        """P(a block lasts 1, 2, ... trials), for fixed or uniformly drawn lengths."""
         spec = self.block_dur
         if isinstance(spec, int):
-            return max(1, spec // 4)
-        if isinstance(spec, float):
-            return max(1, int(0.25 / spec))
-        return max(1, int(spec[0]) // 2)
+            return np.eye(spec)[spec - 1]
+        low, high = int(spec[0]), int(spec[1])  # type: ignore[index]
+        pmf = np.zeros(high)
+        pmf[low - 1 :] = 1 / (high - low + 1)
+        return pmf
 
     def prior(self, batch: TrialBatch, sessions: int) -> np.ndarray:
         table = np.asarray(self.probs, dtype=float)
@@ -352,28 +359,70 @@ class HistoryPredictor(Predictor):
         state["count"][rows] = count + 1
 
 
-class BlockPredictor(Predictor):
-    """For :class:`SideBias`: the likeliest block type given the last ``memory`` answers,
-    then the answer most likely in it."""
+class BlockFilter(Predictor):
+    """The Bayes filter of a block schedule: a belief over (block type, trials already in
+    the block) updated by each answer and moved on by the block-length hazard. Before the
+    first block the answers are uniform and the belief waits; at the first block it is
+    uniform over types at age 0. Exact for the schedule's law (it is a hidden semi-Markov
+    chain with known parameters)."""
 
-    def __init__(self, table: np.ndarray, memory: int) -> None:
-        self.table, self.memory = table, memory
-        self.log_table = np.log(np.clip(table, 1e-12, 1))
+    def __init__(self, table: np.ndarray, unbiased: int, length_pmf: np.ndarray) -> None:
+        self.table, self.unbiased = table, int(unbiased)
+        self.blocks, self.k = table.shape
+        survival = np.cumsum(length_pmf[::-1])[::-1]  # P(L >= a + 1), a = 0 .. A-1
+        with np.errstate(divide="ignore", invalid="ignore"):
+            self.hazard = np.where(survival > 0, length_pmf / survival, 1.0)  # the block ends after age a
+        self.hazard[-1] = 1.0
+        self.ages = len(length_pmf)
+        b = self.blocks
+        self.switch = np.ones((1, 1)) if b == 1 else (np.ones((b, b)) - np.eye(b)) / (b - 1)
+
+    @classmethod
+    def memoryless(cls, table: np.ndarray, switch: float) -> BlockFilter:
+        """Blocks that end with probability ``switch`` after every trial (geometric
+        lengths): the age carries no information, one age suffices."""
+        made = cls(table, 0, np.ones(1))
+        made.hazard = np.array([switch])
+        return made
+
+    def _start(self, n: int) -> np.ndarray:
+        belief = np.zeros((n, self.blocks, self.ages))
+        belief[:, :, 0] = 1 / self.blocks
+        return belief
 
     def init(self, n: int) -> dict[str, np.ndarray]:
-        return {"recent": np.full((n, self.memory), -1, dtype=np.int64)}
+        belief = self._start(n) if self.unbiased == 0 else np.zeros((n, self.blocks, self.ages))
+        return {"count": np.zeros(n, dtype=np.int64), "belief": belief}
+
+    def predictive(self, state: dict[str, np.ndarray], rows: np.ndarray) -> np.ndarray:
+        """``[len(rows), k]``: P(next answer) given the answers so far."""
+        biased = state["count"][rows] >= self.unbiased
+        known = np.einsum("nba,bk->nk", state["belief"][rows], self.table)
+        return np.where(biased[:, None], known, 1 / self.k)
 
     def guess(self, state: dict[str, np.ndarray], rows: np.ndarray) -> np.ndarray:
-        recent = state["recent"][rows]
-        seen = recent >= 0
-        log_like = np.where(seen[None], self.log_table[:, np.maximum(recent, 0)], 0.0).sum(axis=2)  # [blocks, m]
-        likeliest = np.argmax(log_like, axis=0)
-        return np.argmax(self.table[likeliest], axis=1)
+        return np.argmax(self.predictive(state, rows), axis=1)
 
     def observe(self, state: dict[str, np.ndarray], rows: np.ndarray, answers: np.ndarray) -> None:
-        recent = np.roll(state["recent"][rows], -1, axis=1)
-        recent[:, -1] = answers
-        state["recent"][rows] = recent
+        count = state["count"][rows]
+        belief = state["belief"][rows]
+        posterior = belief * self.table[:, answers].T[:, :, None]
+        total = posterior.sum(axis=(1, 2), keepdims=True)
+        posterior = np.where(total > 0, posterior / np.where(total > 0, total, 1), belief)
+        moved = np.zeros_like(posterior)
+        staying = posterior * (1 - self.hazard)
+        if self.ages == 1:  # memoryless: a block that goes on stays at the one age
+            moved += staying
+        else:
+            moved[:, :, 1:] = staying[:, :, :-1]
+        moved[:, :, 0] += (posterior * self.hazard).sum(axis=2) @ self.switch
+        belief = np.where((count >= self.unbiased)[:, None, None], moved, belief)
+        count = count + 1
+        starting = count == self.unbiased
+        if starting.any():
+            belief[starting] = self._start(int(starting.sum()))
+        state["count"][rows] = count
+        state["belief"][rows] = belief
 
 
 class HistoryPolicy(Agent):

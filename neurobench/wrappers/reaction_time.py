@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
 
 import numpy as np
 
 from neurobench.core.errors import InvalidParameterError
-from neurobench.core.rules import FixateThenChoose, ResponseRule
+from neurobench.core.rules import RESPONSE_KINDS, FixateThenChoose, Response, ResponseRule
 from neurobench.core.task import Level
 from neurobench.core.trials import TrialBatch, TrialBuilder
 from neurobench.wrappers.base import TaskWrapper
@@ -21,12 +22,16 @@ class ReactionTime(TaskWrapper):
     it has seen enough. With ``end_on_stimulus`` (NeuroGym's default) the trial ends with
     the stimulus; otherwise the window runs on through the periods up to the decision.
 
+    ``urgency`` (NeuroGym's) is added to the reward of every step of the window, answered
+    or not: a negative urgency is a cost of time. It changes rewards, not outcomes.
+
     Needs a fixate-then-choose task with ``stimulus`` and ``decision`` periods and one
     response window. Changes the rule and the trial's end; the answers, chance and
     ceiling are the inner task's (waiting to the window's end sees all the evidence).
     """
 
     end_on_stimulus: bool = True
+    urgency: float = 0.0
 
     def validate(self) -> None:
         order = list(self.task.periods)
@@ -39,6 +44,8 @@ class ReactionTime(TaskWrapper):
             )
         if not isinstance(self.task.rule, FixateThenChoose):
             raise InvalidParameterError(f"ReactionTime needs a fixate-then-choose task, not {self.task.name}")
+        if isinstance(self.urgency, bool) or not isinstance(self.urgency, int | float) or not np.isfinite(self.urgency):
+            raise InvalidParameterError(f"urgency must be a finite number, got {self.urgency!r}")
 
     @property
     def window(self) -> tuple[str, ...]:
@@ -55,6 +62,8 @@ class ReactionTime(TaskWrapper):
     def rule(self) -> ResponseRule:
         inner = self.task.rule
         assert isinstance(inner, FixateThenChoose)
+        if self.urgency:
+            return UrgentRule(inner.hold, (self.window,), inner.rewards, inner.abort, inner.accepts, self.urgency)
         return FixateThenChoose(inner.hold, (self.window,), inner.rewards, inner.abort, inner.accepts)
 
     def transform(self, batch: TrialBatch, rng: np.random.Generator) -> TrialBatch:
@@ -85,3 +94,24 @@ class ReactionTime(TaskWrapper):
 
     def _chance(self) -> Level:
         return self.task.chance()
+
+
+class UrgentRule(FixateThenChoose):
+    """Fixate-then-choose with ``urgency`` added to the reward of every window step."""
+
+    def __init__(
+        self,
+        hold: Sequence[str],
+        windows: Sequence[str | Sequence[str]],
+        rewards: Mapping[str, float],
+        abort: bool,
+        accepts: np.ndarray | None,
+        urgency: float,
+    ) -> None:
+        super().__init__(hold, windows, rewards, abort, accepts)
+        self.urgency = float(urgency)
+
+    def respond(self, phase: np.ndarray, target: np.ndarray, action: np.ndarray) -> Response:
+        response = super().respond(phase, target, action)
+        in_window = np.isin(np.asarray(phase) & 7, RESPONSE_KINDS)
+        return response._replace(reward=response.reward + self.urgency * in_window)
