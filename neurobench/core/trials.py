@@ -307,15 +307,15 @@ class TrialBuilder:
             np.copyto(view[..., unit], values[:, unit : unit + 1], where=where)
 
     def add_noise(
-        self, rng: np.random.Generator, channel: str, *periods: str, std: float | None = None, sparse: bool = False
+        self, rng: np.random.Generator, channel: str, *periods: str, std: float | None = None, sparse: bool = True
     ) -> None:
         """Add Gaussian input noise (``task.noise_std`` unless ``std`` is given) to
         ``channel`` during ``periods``, clipped at ``NOISE_CLIP`` standard deviations.
 
-        Where periods fall at different steps in different trials, ``sparse=True`` draws
-        noise only for the steps it lands on (several times faster with variable timing);
-        the first release's tasks draw it for the whole trial and mask it, and keep doing
-        so, because the draws are part of their seeds' trials."""
+        Where periods fall at different steps in different trials, noise is drawn only for
+        the steps it lands on (several times faster with variable timing). The first
+        release's tasks pass ``sparse=False``: they draw it for the whole trial and mask it,
+        and keep doing so, because the draws are part of their seeds' trials."""
         sigma = np.float32(self.task.noise_std if std is None else std)
         if sigma == 0:
             return

@@ -81,7 +81,7 @@ class PerceptualDecisionMaking(TimedTask):
         tuning = np.cos(self.theta[None, :] - self.theta[choice][:, None])
         trials.set("fixation", 1.0, "fixation")
         trials.set("stimulus", 0.5 + tuning * coh[:, None] / 200, "stimulus")
-        trials.add_noise(rng, "stimulus", "stimulus")
+        trials.add_noise(rng, "stimulus", "stimulus", sparse=False)
         trials.answer(choice + 1, "decision")
         return trials.build(ground_truth=choice, answer=choice + 1, coh=coh)
 
@@ -188,7 +188,7 @@ class PerceptualDecisionMakingDelayResponse(TimedTask):
         sign = np.where(np.arange(2)[None, :] == choice[:, None], 1.0, -1.0)
         trials.set("fixation", 1.0, "fixation", "stimulus", "delay")
         trials.set("stimulus", (1 + sign * coh[:, None] / 100) / 2, "stimulus")
-        trials.add_noise(rng, "stimulus", "stimulus")
+        trials.add_noise(rng, "stimulus", "stimulus", sparse=False)
         trials.answer(choice + 1, "decision")
         return trials.build(ground_truth=choice, answer=choice + 1, coh=coh)
 

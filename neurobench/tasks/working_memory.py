@@ -80,7 +80,7 @@ class DelayMatchSample(TimedTask):
         trials.set("fixation", 1.0, "fixation", "sample", "delay", "test")
         trials.set("stimulus", _bump(_ring(self.dim_ring), sample), "sample")
         trials.set("stimulus", _bump(_ring(self.dim_ring), test), "test")
-        trials.add_noise(rng, "stimulus", "sample", "test")
+        trials.add_noise(rng, "stimulus", "sample", "test", sparse=False)
         trials.answer(answer, "decision")
         return trials.build(ground_truth=answer, answer=answer, sample_theta=sample, test_theta=test)
 
@@ -141,7 +141,7 @@ class DelayMatchCategory(TimedTask):
         trials.set("fixation", 1.0, "fixation", "sample", "first_delay")
         trials.set("stimulus", _bump(_ring(self.dim_ring), sample), "sample")
         trials.set("stimulus", _bump(_ring(self.dim_ring), test), "test")
-        trials.add_noise(rng, "stimulus", "sample", "test")
+        trials.add_noise(rng, "stimulus", "sample", "test", sparse=False)
         trials.answer(answer, "test")
         return trials.build(
             ground_truth=answer, answer=answer, sample_category=sample_category, sample_theta=sample, test_theta=test
@@ -216,7 +216,7 @@ class DelayComparison(TimedTask):
         trials.set("fixation", 1.0, "fixation", "stimulus1", "delay", "stimulus2")
         trials.set("stimulus", self.represent(v1), "stimulus1")
         trials.set("stimulus", self.represent(v2), "stimulus2")
-        trials.add_noise(rng, "stimulus", "stimulus1", "stimulus2")
+        trials.add_noise(rng, "stimulus", "stimulus1", "stimulus2", sparse=False)
         trials.answer(answer, "decision")
         return trials.build(ground_truth=answer, answer=answer, v1=v1, v2=v2)
 
@@ -301,7 +301,7 @@ class DualDelayMatchSample(TimedTask):
             trials.set(name, test * ~tested_first[:, None], "test2")
             trials.set(f"cue{k + 1}", tested_first, "cue1")
             trials.set(f"cue{k + 1}", ~tested_first, "cue2")
-            trials.add_noise(rng, name, "sample", "test1", "test2")
+            trials.add_noise(rng, name, "sample", "test1", "test2", sparse=False)
         trials.answer(np.where(second_first, answers[:, 1], answers[:, 0]), "test1")
         trials.answer(np.where(second_first, answers[:, 0], answers[:, 1]), "test2")
         return trials.build(
@@ -379,7 +379,7 @@ class DelayPairedAssociation(TimedTask):
         trials.set("fixation", 1.0, "fixation", "stim1", "delay_btw_stim", "stim2", "delay_aft_stim")
         trials.set("stimulus", units[pair[:, 0]], "stim1")
         trials.set("stimulus", units[pair[:, 1]], "stim2")
-        trials.add_noise(rng, "stimulus", "stim1", "stim2")
+        trials.add_noise(rng, "stimulus", "stim1", "stim2", sparse=False)
         trials.answer(go, "decision")
         return trials.build(ground_truth=go, answer=go, stim1=pair[:, 0], stim2=pair[:, 1])
 

@@ -229,7 +229,7 @@ class RingTask(TimedTask):
             else:
                 stimulus = tuple(p for p in self.stimulus_periods if p in self.timing)
                 for channel in ("stimulus_mod1", "stimulus_mod2"):
-                    trials.add_noise(rng, channel, *stimulus, sparse=True)
+                    trials.add_noise(rng, channel, *stimulus)
         return trials.build(ground_truth=np.where(go, base, -1), answer=np.where(go, base + 1, 0), **conditions)
 
     stimulus_periods: ClassVar[tuple[str, ...]] = ("stimulus", "stim1", "stim2", "sample")
