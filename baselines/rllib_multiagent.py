@@ -28,7 +28,7 @@ class MultiAgentPPO(PPOAgent):
         self.settings["shared_policy"] = shared_policy
 
     @property
-    def module_id(self) -> str:  # type: ignore[override]
+    def module_id(self) -> str:
         return "shared" if self.shared_policy else PLAYERS[0]
 
     def _environment(self, config: Any, task: Task) -> Any:

@@ -64,6 +64,7 @@ class PPOAgent(Agent):
             raise InvalidParameterError(
                 f"unknown vectorize_mode {vectorize_mode!r}; valid: {', '.join(VECTORIZE_MODES)}"
             )
+        value: float  # the integer parameters, then the real ones
         for key, value in (
             ("hidden_size", hidden_size),
             ("max_seq_len", max_seq_len),

@@ -49,7 +49,7 @@ class SupervisedRNN(Agent):
         cell: str = "gru",
         hidden_size: int = 128,
         lr: float = 1e-2,
-        batch_size: int = 32,
+        batch_size: int = 16,
         seq_len: int = 100,
         fixation_weight: float = 0.2,
         end_at_answer: bool = True,

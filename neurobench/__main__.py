@@ -90,8 +90,8 @@ def _dispatch(args: argparse.Namespace) -> int:
                 print(f"wrote {path}")
         else:
             stale = docs.check()
-            for path in stale:
-                print(f"stale: {path}", file=sys.stderr)
+            for entry in stale:
+                print(f"stale: {entry}", file=sys.stderr)
             if stale:
                 print("run: python -m neurobench docs --write", file=sys.stderr)
                 return 1

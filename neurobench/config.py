@@ -74,7 +74,7 @@ def parse_bool(key: str, value: Any) -> bool:
     raise InvalidParameterError(f"{key}: {value!r} is not a boolean; use true or false")
 
 
-def typed_agent_params(cls: type, params: Mapping[str, Any], agent: str) -> dict[str, Any]:
+def typed_agent_params(cls: type[Any], params: Mapping[str, Any], agent: str) -> dict[str, Any]:
     """``params`` checked and converted against ``cls.__init__``'s annotations: unknown
     keys and values of the wrong type are errors naming the key, the value and the type."""
     signature = inspect.signature(cls)

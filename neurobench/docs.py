@@ -13,7 +13,7 @@ from __future__ import annotations
 import inspect
 import re
 import textwrap
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,9 @@ from neurobench.core.task import Level, Task
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = Path("docs") / "tasks"
 FIGURES = PAGES / "img"
-SECTIONS = ("task-table", "deviations")  # README sections between begin/end markers
+SECTIONS = ("task-table", "deviations", "baseline-results")  # README sections between begin/end markers
+RESULTS = Path("results")
+BASELINES = ("ppo_lstm", "ppo_mlp", "rnn_supervised", "ppo_multiagent")
 
 
 @dataclass(frozen=True)
@@ -52,13 +54,31 @@ def _level(level: Level) -> str:
     return value
 
 
-def task_table(rows: Iterable[TaskInfo] | None = None) -> str:
-    """The README's table: one row per registered task (latest version)."""
+COLLAPSED = ("yang19", "modcog")  # families of many variants: one README row each (all in docs/tasks/)
+
+
+def task_table(rows: Iterable[TaskInfo] | None = None, collapse: bool = True) -> str:
+    """The task table: one row per registered task (latest version); with ``collapse``,
+    one row per family of variants (the README's)."""
     rows = list(tasks() if rows is None else rows)
     lines = ["| family | task | paper | chance | ceiling |", "|---|---|---|---|---|"]
+    done: set[str] = set()
     for row in rows:
-        level = scores(row.name)
         paper = f"[{row.paper}]({row.url})" if row.url else (row.paper or "–")
+        if collapse and row.family in COLLAPSED:
+            if row.family not in done:
+                done.add(row.family)
+                members = [r for r in rows if r.family == row.family]
+                chances = sorted({round(scores(r.name).chance.value, 3) for r in members})
+                ceilings = sorted({_level(scores(r.name).ceiling) for r in members})
+                names = ", ".join(r.name.split(".", 1)[-1] for r in members)
+                span = f"{chances[0]:.3f}" if len(chances) == 1 else f"{chances[0]:.3f}–{chances[-1]:.3f}"
+                lines.append(
+                    f"| {row.family} | {len(members)} tasks ([catalog]({PAGES.as_posix()}/README.md)): {names} | "
+                    f"{paper} | {span} | {' / '.join(ceilings)} |"
+                )
+            continue
+        level = scores(row.name)
         lines.append(
             f"| {row.family} | [{row.name}]({PAGES.as_posix()}/{row.name}.md) | {paper} | "
             f"{_level(level.chance)} | {_level(level.ceiling)} |"
@@ -67,12 +87,52 @@ def task_table(rows: Iterable[TaskInfo] | None = None) -> str:
 
 
 def deviation_list(rows: Iterable[TaskInfo] | None = None) -> str:
-    """Every departure from NeuroGym 2.3.1, task by task (from the specs)."""
-    lines = []
+    """Every departure from NeuroGym 2.3.1, task by task (from the specs); tasks that share
+    their departures (the variants of a family) are listed together."""
+    groups: dict[tuple[str, ...], list[TaskInfo]] = {}
     for row in tasks() if rows is None else rows:
-        for deviation in row.deviations:
-            lines.append(f"- **{row.name}**: {deviation}")
+        if row.deviations:
+            groups.setdefault(row.deviations, []).append(row)
+    lines: list[str] = []
+    for deviations, members in groups.items():
+        many = len(members) > 3
+        who = f"{members[0].family} ({len(members)} tasks)" if many else ", ".join(m.name for m in members)
+        lines.extend(f"- **{who}**: {deviation}" for deviation in deviations)
     return "\n".join(lines) or "- none"
+
+
+def baseline_table(results_dir: Path | None = None) -> str:
+    """The README's baseline results: the interquartile mean of normalized scores (over
+    tasks x seeds, with its 95% CI) of each baseline on each suite's latest version that
+    has committed results, beside the guess (0) and ideal references."""
+    from neurobench.scoring.leaderboard import load_submissions
+
+    results_dir = ROOT / RESULTS if results_dir is None else results_dir
+    latest: dict[str, int] = {}
+    cells: dict[tuple[str, str], str] = {}
+    for data in load_submissions(results_dir):
+        suite, version = data["suite"]["name"], data["suite"]["version"]
+        if version < latest.get(suite, -1):
+            continue
+        if version > latest.get(suite, -1):
+            latest[suite] = version
+            cells = {k: v for k, v in cells.items() if k[0] != suite}
+        estimate = data["aggregates"]["overall"]["iqm"]
+        cells[suite, data["agent"]["name"]] = f"{estimate['point']:.2f} [{estimate['low']:.2f}, {estimate['high']:.2f}]"
+    columns = [a for a in (*BASELINES, "guess", "ideal") if any(k[1] == a for k in cells)]
+    if not columns:
+        return "No results committed yet."
+    lines = [
+        "Committed results (interquartile mean of normalized scores over tasks x seeds, 95% CI; "
+        "full tables in [results/LEADERBOARD.md](results/LEADERBOARD.md)):",
+        "",
+        "| suite | " + " | ".join(columns) + " |",
+        "|---" * (len(columns) + 1) + "|",
+    ]
+    for suite in sorted(latest):
+        row = " | ".join(cells.get((suite, a), "–") for a in columns)
+        lines.append(f"| {suite} v{latest[suite]} | {row} |")
+    return "\n".join(lines)
 
 
 def task_page(name: str, figure: bool = True) -> str:
@@ -126,7 +186,8 @@ def _layout(task: Task) -> list[str]:
     out = ["## Trial", ""]
     timing = getattr(task, "timing", None)
     if timing:
-        rows = [f"| {period} | {_escape(_duration(d.spec()))} |" for period, d in timing.items()]
+        specs = {period: d.spec() if hasattr(d, "spec") else d for period, d in timing.items()}
+        rows = [f"| {period} | {_escape(_duration(spec_))} |" for period, spec_ in specs.items()]
         out += [f"Time step `dt` = {task.dt:g} ms.", "", "| period | duration (ms) |", "|---|---|", *rows, ""]
     out += [
         f"Observation: {task.observation_space} — units {_units(task.obs_channels.widths())}.",
@@ -195,7 +256,7 @@ def write(root: Path = ROOT, figures: bool = True) -> list[Path]:
         if figures:
             written.append(_figure(root, name))
     index = pages / "README.md"
-    index.write_text("# Task catalog\n\nGenerated by `python -m neurobench docs --write`.\n\n" + task_table() + "\n")
+    index.write_text(_index())
     written.append(index)
     readme = root / "README.md"
     readme.write_text(_with_sections(readme.read_text()))
@@ -212,19 +273,32 @@ def check(root: Path = ROOT) -> list[str]:
             stale.append(str(path.relative_to(root)))
         if not (root / FIGURES / f"{row.name}.png").exists():
             stale.append(str(FIGURES / f"{row.name}.png"))
+    index = root / PAGES / "README.md"
+    if not index.exists() or index.read_text() != _index():
+        stale.append(str(index.relative_to(root)))
     readme = (root / "README.md").read_text()
     if readme != _with_sections(readme):
         stale.append("README.md")
     return stale
 
 
+def _index() -> str:
+    return "# Task catalog\n\nGenerated by `python -m neurobench docs --write`.\n\n" + task_table(collapse=False) + "\n"
+
+
 def _with_sections(readme: str) -> str:
-    content = {"task-table": task_table, "deviations": deviation_list}
+    content: dict[str, Callable[[], str]] = {
+        "task-table": task_table,
+        "deviations": deviation_list,
+        "baseline-results": baseline_table,
+    }
     for section in SECTIONS:
-        pattern = re.compile(rf"(<!-- begin: {section} -->\n).*?(\n<!-- end: {section} -->)", re.S)
-        if not pattern.search(readme):
+        pattern = re.compile(rf"(<!-- begin: {section} -->\n).*?(<!-- end: {section} -->)", re.S)
+        match = pattern.search(readme)
+        if match is None:
             raise ValueError(f"README.md lacks the markers of the generated section {section!r}")
-        readme = pattern.sub(lambda m, s=section: m.group(1) + content[s]() + m.group(2), readme)
+        generated = match.group(1) + content[section]() + "\n" + match.group(2)
+        readme = readme[: match.start()] + generated + readme[match.end() :]
     return readme
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
 import pandas as pd
@@ -57,6 +57,48 @@ class Steps:
         if self.hidden is not None:
             out["hidden"] = self.hidden[rows]
         return out
+
+
+@overload
+def evaluate(
+    agent: Agent,
+    task: Any,
+    *,
+    seed: int,
+    n_trials: int,
+    num_envs: int = ...,
+    on_trials: Callable[[int], None] | None = ...,
+    record_steps: Literal[False] = ...,
+    prepare: bool = ...,
+) -> pd.DataFrame: ...
+
+
+@overload
+def evaluate(
+    agent: Agent,
+    task: Any,
+    *,
+    seed: int,
+    n_trials: int,
+    num_envs: int = ...,
+    on_trials: Callable[[int], None] | None = ...,
+    record_steps: Literal[True],
+    prepare: bool = ...,
+) -> tuple[pd.DataFrame, Steps]: ...
+
+
+@overload
+def evaluate(
+    agent: Agent,
+    task: Any,
+    *,
+    seed: int,
+    n_trials: int,
+    num_envs: int = ...,
+    on_trials: Callable[[int], None] | None = ...,
+    record_steps: bool = ...,
+    prepare: bool = ...,
+) -> pd.DataFrame | tuple[pd.DataFrame, Steps]: ...
 
 
 def evaluate(

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from neurobench.core.errors import InvalidParameterError, UnknownNameError
 from neurobench.core.registry import make_task
 from neurobench.core.stream import lane_reader
 from neurobench.core.task import Task
@@ -44,7 +45,7 @@ def trial(task: Any, agent: Agent | None = None, n_trials: int = 2, seed: int = 
     from neurobench.evaluate import evaluate
 
     player = agent if agent is not None else OracleAgent()
-    _, steps = evaluate(player, built, seed=seed, n_trials=n_trials, num_envs=1, record_steps=True)  # type: ignore[misc]
+    _, steps = evaluate(player, built, seed=seed, n_trials=n_trials, num_envs=1, record_steps=True)
     trial_ids = list(dict.fromkeys(steps.trial.tolist()))
     lengths = [int(np.sum(steps.trial == i)) for i in trial_ids]
     names = [steps.period_names[p] if p >= 0 else "" for p in steps.period]
@@ -76,10 +77,10 @@ def _draw(
 
     rows = 2 if actions is None else 3
     heights = [2.2, 1.6, 1.0][:rows]
-    fig, axes = plt.subplots(
+    fig, grid = plt.subplots(
         rows, 1, sharex=True, figsize=(9, sum(heights) + 1.2), squeeze=False, gridspec_kw={"height_ratios": heights}
     )
-    axes = list(axes[:, 0])
+    axes = list(grid[:, 0])
     dt = task.dt
     edges = np.arange(len(obs) + 1) * dt  # step k covers [k dt, (k + 1) dt)
     _inputs(fig, axes[0], task, obs, edges)
@@ -212,5 +213,55 @@ def chronometric(records: Any, strength: str = "coh") -> Figure:
     bottom.set_ylabel("accuracy")
     bottom.set_xlabel(strength)
     top.set_title("chronometric curve", fontsize="medium")
+    fig.tight_layout()
+    return fig
+
+
+def state_space(steps: Any, records: Any, color_by: str = "ground_truth", components: int = 2) -> Figure:
+    """Hidden states projected on their first principal components, one line per trial,
+    coloured by a trial condition (left), and the first component over the trial's steps,
+    averaged per condition with the periods of the first trial shaded (right).
+
+    ``steps`` and ``records`` are what ``evaluate(..., record_steps=True)`` returns for an
+    agent that exposes its hidden state (``Agent.hidden``)."""
+    import matplotlib.pyplot as plt
+
+    if steps.hidden is None:
+        raise InvalidParameterError("these steps hold no hidden states: the agent's hidden() returned None")
+    if color_by not in records:
+        raise UnknownNameError("trial condition to colour by", color_by, list(records.columns))
+    hidden = np.asarray(steps.hidden, dtype=np.float64)
+    centred = hidden - hidden.mean(axis=0)
+    _, singular, axes = np.linalg.svd(centred, full_matrices=False)
+    projected = centred @ axes[:components].T
+    explained = singular[:components] ** 2 / np.sum(singular**2)
+    condition = dict(zip(records["trial"], records[color_by], strict=True))
+    values = sorted({condition[t] for t in np.unique(steps.trial) if t in condition}, key=str)
+    colors = {v: plt.get_cmap("viridis")(k / max(len(values) - 1, 1)) for k, v in enumerate(values)}
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.8))
+    for trial in np.unique(steps.trial):
+        rows = np.flatnonzero(steps.trial == trial)
+        color = colors[condition[trial]]
+        left.plot(projected[rows, 0], projected[rows, 1], color=color, lw=0.6, alpha=0.6)
+        left.plot(projected[rows[0], 0], projected[rows[0], 1], "o", color=color, ms=2)
+    for value in values:
+        trials = [t for t in np.unique(steps.trial) if condition[t] == value]
+        length = max(int(np.sum(steps.trial == t)) for t in trials)
+        total, count = np.zeros(length), np.zeros(length)
+        for t in trials:
+            trace = projected[steps.trial == t, 0]
+            total[: len(trace)] += trace
+            count[: len(trace)] += 1
+        right.plot(np.arange(length), total / np.maximum(count, 1), color=colors[value], label=f"{color_by} = {value}")
+    first = steps.trial == steps.trial[0]
+    names = [steps.period_names[p] if p >= 0 else "" for p in steps.period[first]]
+    _shade([right], names, np.arange(int(first.sum()) + 1) - 0.5)
+    left.set_xlabel(f"PC1 ({explained[0]:.0%} of variance)")
+    left.set_ylabel(f"PC2 ({explained[1]:.0%})" if components > 1 else "")
+    left.set_title("hidden state, one line per trial", fontsize="medium")
+    right.set_xlabel("step in trial")
+    right.set_ylabel("PC1")
+    right.set_title(f"PC1 by {color_by} (mean over trials)", fontsize="medium", pad=16)
+    right.legend(fontsize="x-small", frameon=False)
     fig.tight_layout()
     return fig

@@ -92,7 +92,7 @@ def score_run(task: Task, records: pd.DataFrame) -> dict[str, Any]:
         records["reward"].tolist(),
         records["task"].astype(int).tolist() if multitask else None,
     )
-    scored = {
+    scored: dict[str, Any] = {
         "chance": chance.as_dict(),
         "ceiling": ceiling.as_dict(),
         "trials": trials,

@@ -270,7 +270,8 @@ def known_suites() -> dict[str, Suite]:
     return {
         suite.hash: suite
         for name in suite_names()
-        for suite in map(lambda v, n=name: load_suite(n, v), suite_versions(name))
+        # mypy cannot infer a lambda with a default argument (python/mypy#15459)
+        for suite in map(lambda v, n=name: load_suite(n, v), suite_versions(name))  # type: ignore[misc]
     }
 
 

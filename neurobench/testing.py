@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import warnings
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -174,7 +174,7 @@ def _check_determinism(task: Task, seed: int, steps: int) -> None:
 
         data = Dataset(task, batch_size=1, seq_len=steps, seed=seed)
         inputs, _ = data.draw()
-        stream = TrialStream(task, seed) if not getattr(task, "sequential", False) else None
+        stream = TrialStream(cast(TrialTask, task), seed) if not getattr(task, "sequential", False) else None
         if stream is not None:
             whole = stream.take(steps)
             sequence = np.concatenate([whole.obs[i, : whole.length[i]] for i in range(whole.n)])[:steps]
@@ -215,7 +215,7 @@ def check_levels(task: Task, *, trials: int = 2000, seed: int = 12345) -> dict[s
 
     chance, ceiling = task.chance(), task.ceiling()
     scored = {}
-    guess = evaluate(GuessAgent(), task, seed=seed, n_trials=trials)["score"]  # type: ignore[index]
+    guess = evaluate(GuessAgent(), task, seed=seed, n_trials=trials)["score"]
     scored["guess"] = float(guess.mean())
     error = SIGMAS * np.hypot(guess.std(ddof=1) / np.sqrt(len(guess)), chance.se) + 1e-9
     if abs(scored["guess"] - chance.value) > error:
@@ -227,7 +227,7 @@ def check_levels(task: Task, *, trials: int = 2000, seed: int = 12345) -> dict[s
         )
     noise_free = ceiling.value >= 1.0 and ceiling.kind == "exact"
     reference = OracleAgent() if noise_free else IdealObserver()
-    best = evaluate(reference, task, seed=seed, n_trials=trials)["score"]  # type: ignore[index]
+    best = evaluate(reference, task, seed=seed, n_trials=trials)["score"]
     scored["ceiling_agent"] = float(best.mean())
     error = SIGMAS * np.hypot(best.std(ddof=1) / np.sqrt(len(best)), ceiling.se) + 1e-9
     if ceiling.kind == "bound":  # a one-sided test of "success <= bound": the spread it would have at the bound

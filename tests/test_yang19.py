@@ -199,3 +199,8 @@ def test_bad_parameters_are_refused_clearly():
         neurobench.make_task("yang19.dlygo", integrate=1)
     with pytest.raises(neurobench.UnknownNameError, match="modalities"):
         neurobench.make_task("yang19.dm1", modalities="3")
+
+
+def test_a_composition_direction_outside_minus_one_to_one_is_refused():
+    with pytest.raises(neurobench.InvalidParameterError, match=r"integrate .* must be -1, 0 or 1, got 2"):
+        neurobench.make_task("yang19.dlygo", integrate=2, rule_input=False)

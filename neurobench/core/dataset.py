@@ -52,7 +52,8 @@ class Dataset:
             a window its answer skips). By default trials are whole, as in NeuroGym; but the
             env ends a trial at the first answer, so a network trained on whole trials never
             sees a trial start right after an answer, which costs it accuracy in the env.
-        torch: return ``torch.Tensor`` instead of numpy arrays (needs torch).
+        torch: return ``torch.Tensor`` instead of numpy arrays (needs torch); class targets
+            come as ``int64`` (``long``), ready for ``cross_entropy``.
         shard: ``(k, W)``: this is worker ``k`` of ``W`` data-parallel workers.
         state: what :meth:`state` returned: continue that dataset exactly.
 
@@ -125,7 +126,9 @@ class Dataset:
             out.append(np.where(self._fixating(targets), np.float32(self.fixation_weight), np.float32(1.0)))
         if not self.batch_first:
             out = [np.ascontiguousarray(np.swapaxes(a, 0, 1)) for a in out]
-        if self._torch is not None:
+        if self._torch is not None:  # class targets as int64, what torch's losses index with
+            if np.issubdtype(out[1].dtype, np.integer):
+                out[1] = out[1].astype(np.int64)
             out = [self._torch.from_numpy(a) for a in out]
         return tuple(out)
 

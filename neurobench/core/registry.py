@@ -72,7 +72,7 @@ class TaskSpec:
     def parameters(self) -> set[str]:
         """The keyword parameters the factory accepts (without the spec itself)."""
         if dataclasses.is_dataclass(self.factory):
-            names = {f.name for f in dataclasses.fields(self.factory) if f.init}  # type: ignore[arg-type]
+            names = {f.name for f in dataclasses.fields(self.factory) if f.init}
         else:
             names = {
                 p.name
@@ -97,7 +97,7 @@ class TaskSpec:
 
 
 _SPECS: dict[str, dict[int, TaskSpec]] = {}
-_CANONICAL: dict[type, TaskSpec] = {}
+_CANONICAL: dict[Callable[..., Any], TaskSpec] = {}  # keys: the factories that are classes
 
 
 def register(spec: TaskSpec) -> TaskSpec:
@@ -145,8 +145,8 @@ def unregister(task_id: str) -> TaskSpec:
     del _SPECS[target.name][target.version]
     if not _SPECS[target.name]:
         del _SPECS[target.name]
-    if _CANONICAL.get(target.factory) is target:  # type: ignore[arg-type]
-        del _CANONICAL[target.factory]  # type: ignore[arg-type]
+    if _CANONICAL.get(target.factory) is target:
+        del _CANONICAL[target.factory]
     gym.envs.registration.registry.pop(target.gym_id, None)
     return target
 
@@ -250,7 +250,9 @@ def make_task(task: Any, **params: Any) -> Task:
             return task
         return rebuilt(task, params)
     if params:
-        node = {"id": task} if isinstance(task, str) else dict(task) if isinstance(task, Mapping) else None
+        node: dict[str, Any] | None = (
+            {"id": task} if isinstance(task, str) else dict(task) if isinstance(task, Mapping) else None
+        )
         if node is None:
             raise InvalidParameterError(f"cannot add parameters to {task!r:.80}")
         node["params"] = {**dict(node.get("params") or {}), **params}
@@ -269,7 +271,7 @@ def rebuilt(task: Task, params: Mapping[str, Any]) -> Task:
     passed = {k: v for k, v in params.items() if k not in own} if isinstance(inner, Task) else {}
     if passed:
         try:
-            inner = rebuilt(inner, passed)  # type: ignore[arg-type]
+            inner = rebuilt(inner, passed)
         except UnknownNameError as error:
             raise UnknownNameError(f"parameter of {task.name}", error.name, own | set(error.valid)) from None
     for key in params:
@@ -278,7 +280,7 @@ def rebuilt(task: Task, params: Mapping[str, Any]) -> Task:
     changes = {k: v for k, v in params.items() if k in own}
     if passed:
         changes["task"] = inner
-    return dataclasses.replace(task, **changes)  # type: ignore[type-var]
+    return dataclasses.replace(task, **changes)
 
 
 def node_of(task: Any) -> Any:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections import deque
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
 from neurobench.core.task import Task
+
+if TYPE_CHECKING:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 KEPT_TRIALS = 3
 
@@ -52,7 +55,8 @@ class Recorder:
                 np.array([s["reward"] for s in steps], dtype=float),
             )
             fig.canvas.draw()
-            image = np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
+            canvas = cast("FigureCanvasAgg", fig.canvas)  # drawn under the Agg backend
+            image = np.asarray(canvas.buffer_rgba())[..., :3].copy()
         import matplotlib.pyplot as plt
 
         plt.close(fig)

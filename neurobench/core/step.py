@@ -97,6 +97,8 @@ class StepTask(Task):
 class StepEngine(Engine):
     """``num_envs`` sessions of a :class:`StepTask` under the engine contract."""
 
+    task: StepTask
+
     def __init__(self, task: StepTask, num_envs: int) -> None:
         self.task = task
         self.num_envs = int(num_envs)

@@ -25,7 +25,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 import gymnasium as gym
 import numpy as np
@@ -164,7 +164,7 @@ class Task(ABC):
     def n_actions(self) -> int:
         """Number of discrete actions (the width of a continuous action)."""
         space = self.action_space
-        return int(space.shape[0]) if isinstance(space, gym.spaces.Box) else int(space.n)  # type: ignore[attr-defined, index]
+        return int(space.shape[0]) if isinstance(space, gym.spaces.Box) else int(space.n)  # type: ignore[attr-defined]
 
     @property
     def target_shape(self) -> tuple[int, ...]:
@@ -356,7 +356,7 @@ class TimedTask(TrialTask):
     timing: Mapping[str, DurationSpec] | None = None  # type: ignore[assignment]
     rewards: Mapping[str, float] | None = None
     abort: bool = False
-    stream: str = "keyed"  # type: ignore[assignment]
+    stream: str = "keyed"
 
     default_timing: ClassVar[Mapping[str, DurationSpec]]
     default_rewards: ClassVar[Mapping[str, float]] = STANDARD_REWARDS
@@ -388,7 +388,7 @@ class TimedTask(TrialTask):
 
     @property
     def periods(self) -> tuple[str, ...]:
-        return tuple(self.timing)
+        return tuple(resolved_timing(self))
 
     @cached_property
     def rule(self) -> ResponseRule:
@@ -418,7 +418,7 @@ class TimedTask(TrialTask):
 
     def period_steps(self, period: str) -> np.ndarray:
         """Equally likely durations of ``period`` in steps (see Duration.representative)."""
-        return to_steps(self.timing[period].representative(), self.dt)
+        return to_steps(resolved_timing(self)[period].representative(), self.dt)
 
     def joint_steps(self, *periods: str) -> np.ndarray:
         """Equally likely step counts of several periods together, ``[m, len(periods)]``
@@ -432,7 +432,8 @@ class TimedTask(TrialTask):
     @cached_property
     def mean_steps(self) -> float:
         """Expected trial length in steps (before the floor to ``dt``)."""
-        return sum(self.timing[p].mean for p in self.periods) / self.dt
+        timing = resolved_timing(self)
+        return sum(timing[p].mean for p in self.periods) / self.dt
 
     def params(self) -> dict[str, Any]:
         """Every parameter as plain JSON-able values (timing as [distribution, args])."""
@@ -449,7 +450,8 @@ class TimedTask(TrialTask):
     def _check_windows(self) -> None:
         """Every response window must last at least one step, or no answer is possible;
         no trial may be absurdly long (the step counts would overflow)."""
-        longest = sum(self.timing[p].bounds[1] for p in self.periods) / self.dt
+        timing = resolved_timing(self)
+        longest = sum(timing[p].bounds[1] for p in self.periods) / self.dt
         if not longest <= MAX_TRIAL_STEPS:
             raise InvalidParameterError(
                 f"timing of {self.name}: a trial can last {longest:.3g} steps of dt = {self.dt:g} ms, more than "
@@ -457,9 +459,9 @@ class TimedTask(TrialTask):
             )
         for window in self.response_periods:
             periods = (window,) if isinstance(window, str) else window
-            steps = sum(int(to_steps(self.timing[p].bounds[0], self.dt)) for p in periods)
+            steps = sum(int(to_steps(timing[p].bounds[0], self.dt)) for p in periods)
             if steps < 1:
-                shortest = sum(self.timing[p].bounds[0] for p in periods)
+                shortest = sum(timing[p].bounds[0] for p in periods)
                 raise InvalidParameterError(
                     f"timing of {self.name}: response period {window!r} can last {shortest:g} ms, "
                     f"less than one step of dt = {self.dt:g} ms, so no answer could be given"
@@ -500,6 +502,16 @@ class TimedTask(TrialTask):
                 raise InvalidParameterError(f"rewards[{key!r}] of {self.name} must be a finite number, got {value!r}")
             resolved[key] = float(value)
         return resolved
+
+
+def resolved_timing(task: TimedTask) -> Mapping[str, Duration]:
+    """A timed task's timing as it stores it: resolved to durations (the field's type is what may be given)."""
+    return cast("Mapping[str, Duration]", task.timing)
+
+
+def resolved_rewards(task: TimedTask) -> Mapping[str, float]:
+    """A timed task's rewards as it stores them: the class defaults with the overrides applied."""
+    return cast("Mapping[str, float]", task.rewards)
 
 
 def _is_finite_number(value: Any) -> bool:

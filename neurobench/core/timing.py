@@ -23,11 +23,14 @@ import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeGuard
 
 import numpy as np
 
 from neurobench.core.errors import InvalidParameterError
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 DurationSpec: TypeAlias = "Duration | float | int | Sequence[Any]"
 
@@ -192,7 +195,7 @@ class Derived(Duration):
     source_bounds: tuple[float, float] = (0.0, 0.0)
     source_mean: float = 0.0
 
-    def derive(self, source_ms: np.ndarray) -> np.ndarray:
+    def derive(self, source_ms: npt.ArrayLike) -> np.ndarray:
         return self.factor * np.asarray(source_ms, dtype=np.float64) + self.offset
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
@@ -301,5 +304,5 @@ def _as_sequence(args: Any) -> Sequence[Any]:
     return [args] if _is_number(args) else args
 
 
-def _is_number(value: Any) -> bool:
+def _is_number(value: Any) -> TypeGuard[int | float | np.integer | np.floating]:
     return isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)

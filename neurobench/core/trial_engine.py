@@ -17,14 +17,14 @@ trials once and steps by list lookup, several times faster than numpy on one ele
 from __future__ import annotations
 
 import operator
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from neurobench.core.engine import Engine, Session, StepResult, StepView, check_actions
 from neurobench.core.errors import InvalidActionError
 from neurobench.core.pool import TrialPool
-from neurobench.core.rules import OUTCOME_NAMES, ContinuousReport, Move, Outcome
+from neurobench.core.rules import OUTCOME_NAMES, ContinuousReport, LookupTable, Move, Outcome
 from neurobench.core.seeding import Seed
 from neurobench.core.stream import lane_reader
 from neurobench.core.task import TrialTask
@@ -36,6 +36,8 @@ _END, _SKIP = int(Move.END), int(Move.SKIP)
 
 class TrialEngine(Engine):
     """``num_envs`` sessions of a trial task (see the module docstring)."""
+
+    task: TrialTask
 
     def __init__(self, task: TrialTask, num_envs: int) -> None:
         self.task = task
@@ -107,12 +109,14 @@ class TrialEngine(Engine):
         flat = self._rows * self._horizon + self._t
         target = self._target.take(flat, axis=0)
         phase = self._phase.take(flat)
-        window = self.task.rule.window_code(phase) if self._continuous else self._table.window.take(phase)
-        view = StepView(self._batch.index.take(self._rows), self._t.copy(), target, window, self._new.copy())
+        table = cast(LookupTable, self._table)  # None only for continuous rules
+        window = self.task.rule.window_code(phase) if self._continuous else table.window.take(phase)
+        batch = cast(TrialBatch, self._batch)  # dealt by reset()
+        view = StepView(batch.index.take(self._rows), self._t.copy(), target, window, self._new.copy())
         return self._obs.take(flat, axis=0), view
 
     def periods(self) -> np.ndarray:
-        return self._batch.period_at(self._rows, self._t, self.task.period_names)
+        return cast(TrialBatch, self._batch).period_at(self._rows, self._t, self.task.period_names)
 
     def check(self, actions: Any) -> np.ndarray:
         return check_actions(self.task, actions, self.num_envs)
@@ -181,15 +185,16 @@ class TrialEngine(Engine):
             score = (outcome == Outcome.CORRECT).astype(np.float64)
         else:
             score = np.where(outcome >= _MISS, 0.0, self._score)
+        batch = cast(TrialBatch, self._batch)  # trials end only after reset() dealt them
         records = {
-            "index": self._batch.index.take(rows),
+            "index": batch.index.take(rows),
             "outcome": outcome,
             "reward": self._trial_reward.copy(),
             "score": score,
             "response": self._response.copy(),
             "rt": self._reaction_times(rows, ended),
         }
-        records.update({name: values.take(rows, axis=0) for name, values in self._batch.conditions.items()})
+        records.update({name: values.take(rows, axis=0) for name, values in batch.conditions.items()})
         return records
 
     def _reaction_times(self, rows: np.ndarray, ended: np.ndarray) -> np.ndarray:
@@ -198,7 +203,7 @@ class TrialEngine(Engine):
         rt = np.full(len(rows), -1.0)
         done = np.flatnonzero(ended & (self._answered_at >= 0))
         if len(done):
-            window = self.task.rule.window_code(self._batch.phase[rows[done]]) > 0
+            window = self.task.rule.window_code(cast(TrialBatch, self._batch).phase[rows[done]]) > 0
             opened = np.argmax(window, axis=1)
             rt[done] = (self._answered_at[done] - opened + 1) * self.task.dt
         return rt
@@ -262,6 +267,12 @@ def _continuous_end(task: TrialTask, batch: TrialBatch) -> np.ndarray:
 
 class TrialSession(Session):
     """One environment of a trial task, stepped by list lookup (see the module docstring)."""
+
+    task: TrialTask
+    # the current trial's running totals (set by _begin_trial)
+    _outcome: int
+    _trial_reward: float
+    _score: float
 
     def __init__(self, task: TrialTask) -> None:
         self.task = task

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -54,7 +54,7 @@ class TrialBatch:
     resume: np.ndarray | None = None
     payoff: np.ndarray | None = None
     credit: np.ndarray | None = None
-    index: np.ndarray = field(default=None)  # type: ignore[assignment]
+    index: np.ndarray = field(default=None)  # type: ignore[arg-type]
 
     def __post_init__(self) -> None:
         if self.index is None:
@@ -232,7 +232,7 @@ class TrialBuilder:
         self._time = np.arange(horizon, dtype=np.int32)
         self._masks: dict[tuple[str, str], np.ndarray] = {}
         self.obs = np.zeros((n, horizon, task.obs_channels.size), dtype=np.float32)
-        self.target = np.zeros((n, horizon, *task.target_shape), dtype=task.target_dtype)
+        self.target: np.ndarray = np.zeros((n, horizon, *task.target_shape), dtype=task.target_dtype)
         self.resume: np.ndarray | None = None  # set to override the rule's (branches)
         self.payoff: np.ndarray | None = None
         self.credit: np.ndarray | None = None
@@ -283,7 +283,7 @@ class TrialBuilder:
     def any_nonzero(self, array: np.ndarray, *periods: str) -> np.ndarray:
         """Per trial: is ``array[n, T, ...]`` non-zero anywhere in ``periods``?"""
         out = np.zeros(self.n, dtype=bool)
-        flat = array.reshape(self.n, self.max_length, -1).any(axis=2)
+        flat = cast(np.ndarray, array.reshape(self.n, self.max_length, -1).any(axis=2))
         for where in self._where(periods):
             out |= flat[:, where].any(axis=1) if isinstance(where, slice) else (flat & where).any(axis=1)
         return out

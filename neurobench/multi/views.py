@@ -259,4 +259,4 @@ def make_flat(task: Any) -> FlatCombined:
     """Entry point that rebuilds a flat combined env from its nested data."""
     spec = build(task)
     assert isinstance(spec, Combined)
-    return combine(spec.tasks, flat=True, max_steps=spec.max_steps)  # type: ignore[return-value]
+    return combine(spec.tasks, flat=True, max_steps=spec.max_steps)

@@ -128,13 +128,9 @@ def _plots(
     fig, ax = plt.subplots(figsize=(7.5, 0.55 * len(rows) * max(1, k / 2) + 1.8))
     for j, name in enumerate(names):
         y = np.arange(len(rows)) + (j - (k - 1) / 2) * 0.8 / k
-        points = np.array([row[1][j].point if row[1][j] else np.nan for row in rows])
-        errors = np.array(
-            [
-                [row[1][j].point - row[1][j].low, row[1][j].high - row[1][j].point] if row[1][j] else [0, 0]
-                for row in rows
-            ]
-        ).T
+        estimates = [row[1][j] for row in rows]
+        points = np.array([e.point if e else np.nan for e in estimates])
+        errors = np.array([[e.point - e.low, e.high - e.point] if e else [0, 0] for e in estimates]).T
         ax.errorbar(points, y, xerr=errors, fmt="o", capsize=3, label=name, color=f"C{j}")
     ax.set_yticks(np.arange(len(rows)), [row[0] for row in rows])
     ax.invert_yaxis()

@@ -123,7 +123,7 @@ def metrics_of(trials: Mapping[str, Any], chance: float, ceiling: float, task: s
     }
 
 
-def family_scores(runs: list[Mapping[str, Any]]) -> dict[str, dict[str, list[float]]]:
+def family_scores(runs: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, list[float]]]:
     """family (and "overall") -> task -> normalized scores of its seeds."""
     scores: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     for run in runs:
@@ -132,7 +132,7 @@ def family_scores(runs: list[Mapping[str, Any]]) -> dict[str, dict[str, list[flo
     return scores
 
 
-def aggregates(runs: list[Mapping[str, Any]]) -> dict[str, dict[str, dict[str, float]]]:
+def aggregates(runs: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, dict[str, float]]]:
     return {
         group: {name: estimate.as_dict() for name, estimate in aggregate(by_task).items()}
         for group, by_task in sorted(family_scores(runs).items())
@@ -309,8 +309,8 @@ def _check_runs(runs: Any, suite: Suite) -> None:
     seen = set()
     for run in runs:
         _require(isinstance(run, dict), "each run must be an object")
-        for key in ("task", "family", "seed", "eval_seed", "metrics", "index", "trials", "chance", "ceiling"):
-            _require(key in run, f"a run is missing {key!r}")
+        for name in ("task", "family", "seed", "eval_seed", "metrics", "index", "trials", "chance", "ceiling"):
+            _require(name in run, f"a run is missing {name!r}")
         _require(isinstance(run["task"], str), f"a run's task must be a task label, got {run['task']!r}")
         _require(
             isinstance(run["seed"], int) and not isinstance(run["seed"], bool),
@@ -399,7 +399,7 @@ def _check_breakdown(run: Mapping[str, Any], key: tuple[str, int], task: Any) ->
         f"run {key}: trials.task must give each trial's task index (0-{len(task.tasks) - 1})",
     )
     expected = subtask_breakdown(run["trials"], task)
-    claimed = run.get("by_task")
+    claimed: Any = run.get("by_task")  # checked below
     _require(
         isinstance(claimed, list) and len(claimed) == len(expected),
         f"run {key}: by_task must list the {len(expected)} tasks it played",

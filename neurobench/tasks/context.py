@@ -52,7 +52,7 @@ def _ring_input(dim_ring: int, choice: np.ndarray, coh: np.ndarray) -> np.ndarra
 
 def _two_choice_success(signal: np.ndarray, noise_std: np.ndarray) -> float:
     """Mean P(correct) of a sign decision on ``signal + N(0, noise_std^2)``."""
-    from scipy import stats  # type: ignore[import-untyped]
+    from scipy import stats
 
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(noise_std > 0, signal / noise_std, np.where(signal > 0, np.inf, 0.0))

@@ -448,6 +448,11 @@ SPECS = [
             "Prefrontal cortex and decision making in a mixed-strategy game",
             "https://www.nature.com/articles/nn1209",
         ),
+        deviations=(
+            "Opponents condition on the whole session (NeuroGym's contrib MatchingPenny, unregistered, plays a "
+            "random coin or against a running mean of the agent's choices); algorithm 2 pools algorithm 1's "
+            "tests as the lab's code does; a miss teaches an opponent nothing.",
+        ),
     ),
     TaskSpec(
         "PrisonersDilemma",
@@ -461,6 +466,10 @@ SPECS = [
             "Neuronal prediction of opponent's behavior during cooperative social interchange in primates",
             "https://www.cell.com/cell/fulltext/S0092-8674(15)00123-3",
         ),
+        deviations=(
+            "Payoffs are the paper's juice drops (4/1/6/2); the reference opponents are NeuroBench's (the "
+            "paper's monkeys played each other).",
+        ),
     ),
     TaskSpec(
         "JointPerceptualDecision",
@@ -473,6 +482,10 @@ SPECS = [
             "Bahrami et al. (2010)",
             "Optimally interacting minds",
             "https://www.science.org/doi/10.1126/science.1185718",
+        ),
+        deviations=(
+            "Two observers with their own noise report a choice and a confidence, see each other's, and decide "
+            "jointly, as in Bahrami et al. (NeuroGym has no such task).",
         ),
     ),
 ]

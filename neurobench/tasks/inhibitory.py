@@ -501,7 +501,7 @@ class TrialTypes:
             allowed = [
                 all(counts.get(m, 0) < (limits[m] or 0) for m in s if limits[m] is not None) for s in self.stimuli
             ]
-            allowed.append(limits[CATCH] is None or counts[CATCH] < limits[CATCH])  # type: ignore[operator]
+            allowed.append(limits[CATCH] is None or counts[CATCH] < limits[CATCH])
             p = base * np.asarray(allowed)
             if not p.sum() > 0:
                 raise InvalidParameterError(
@@ -567,7 +567,7 @@ class TrialTypes:
     @cached_property
     def _moves(self) -> tuple[Any, Any]:
         """Sparse ``[S, S]`` transitions after a catch trial and after a stimulus trial."""
-        from scipy import sparse  # type: ignore[import-untyped]
+        from scipy import sparse
 
         s, k = np.nonzero(self.q > 0)
         out = []
@@ -866,6 +866,10 @@ SPECS = [
             "Yu et al. (2019)",
             "Active information maintenance in working memory by a sensory cortex",
             "https://elifesciences.org/articles/43191",
+        ),
+        deviations=(
+            "Withholding through a no-go trial is correct (NeuroGym's performance is 0 on every no-go trial, "
+            "its issue #22).",
         ),
     ),
     TaskSpec(

@@ -974,6 +974,10 @@ SPECS = [
             "Mnemonic coding of visual space in the monkey's dorsolateral prefrontal cortex",
             "https://journals.physiology.org/doi/10.1152/jn.1989.61.2.331",
         ),
+        deviations=(
+            "The action space is Box([-1, 1]^2): NeuroGym's unbounded Box fails Gymnasium's checker, and go < 0"
+            " / go > 0 keeps its meaning.",
+        ),
     ),
     TaskSpec(
         "Reaching1D",

@@ -26,7 +26,7 @@ from neurobench.core.checks import check_int, check_number, check_values
 from neurobench.core.errors import InvalidParameterError
 from neurobench.core.levels import uniform
 from neurobench.core.registry import variants
-from neurobench.core.task import Level, Paper, TimedTask, TrialTask
+from neurobench.core.task import Level, Paper, TimedTask, TrialTask, resolved_timing
 from neurobench.core.timing import Derived, Duration, parse_duration
 from neurobench.core.trials import TrialBatch
 from neurobench.tasks.versions import frozen_versions
@@ -236,7 +236,7 @@ class PulseDecisionMaking(TimedTask):
         if len(self.p_pulse) != 2 or not all(0 <= p <= 1 for p in self.p_pulse):
             raise InvalidParameterError(f"p_pulse must be two probabilities, got {self.p_pulse!r}")
         for i in range(self.n_bin):
-            shortest = self.timing[f"cue{i}"].bounds[0]  # type: ignore[index]
+            shortest = resolved_timing(self)[f"cue{i}"].bounds[0]
             if shortest < self.dt:
                 raise InvalidParameterError(
                     f"PulseDecisionMaking: cue{i} can last {shortest:g} ms, less than dt = "
@@ -335,6 +335,10 @@ SPECS = [
             "Discrete attractor dynamics underlies persistent activity in the frontal cortex",
             "https://www.nature.com/articles/s41586-019-0919-7",
         ),
+        deviations=(
+            "Performance counts each trial's first answer in the decision period (NeuroGym rewards only the "
+            "ground-truth action and leaves the others unscored).",
+        ),
     ),
     *frozen_versions(
         PulseDecisionMaking,
@@ -344,6 +348,9 @@ SPECS = [
             "Scott et al. (2015)",
             "Sources of noise during accumulation of evidence in unrestrained and voluntarily head-restrained rats",
             "https://elifesciences.org/articles/11308",
+        ),
+        deviations=(
+            "A dt longer than the 10 ms pulses is refused: the pulses would fall between steps and be invisible.",
         ),
     ),
 ]

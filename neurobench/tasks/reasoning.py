@@ -19,7 +19,7 @@ from functools import cached_property
 from typing import Any, ClassVar
 
 import numpy as np
-from scipy import special  # type: ignore[import-untyped]
+from scipy import special
 
 from neurobench.agents.base import Agent
 from neurobench.core.channels import Channels

@@ -352,7 +352,7 @@ class OneTwoThreeGo(IntervalProduction):
         return ("fixation", "target", "s1", "interval1", "s2", "interval2", "s3")
 
     @property
-    def response_periods(self) -> tuple[tuple[str, ...], ...]:  # type: ignore[override]
+    def response_periods(self) -> tuple[tuple[str, ...], ...]:
         return (("interval3", "response"),)
 
     @property
@@ -387,6 +387,10 @@ SPECS = [
             "Remington et al. (2018)",
             "Flexible sensorimotor computations through rapid reconfiguration of cortical dynamics",
             "https://www.sciencedirect.com/science/article/pii/S0896627318304185",
+        ),
+        deviations=(
+            "The target (what the oracle and a supervised network output) is the step of the smallest "
+            "production error; NeuroGym's ground truth goes one set-flash duration late.",
         ),
     ),
     TaskSpec(

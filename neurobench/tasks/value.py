@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 
 import gymnasium as gym
 import numpy as np
-from scipy import special, stats  # type: ignore[import-untyped]
+from scipy import special, stats
 
 from neurobench.agents.base import Agent
 from neurobench.core.channels import Channels
@@ -827,6 +827,11 @@ SPECS = [
             "Prefrontal cortex as a meta-reinforcement learning system",
             "https://www.nature.com/articles/s41593-018-0147-8",
         ),
+        deviations=(
+            "By default the arms' probabilities are drawn for every block of 100 trials of a session (Wang et "
+            "al.'s episodes; NeuroGym's fixed 50/50 leaves nothing to learn); p=... fixes them as NeuroGym "
+            "does.",
+        ),
     ),
     TaskSpec(
         "DawTwoStep",
@@ -839,6 +844,12 @@ SPECS = [
             "Daw et al. (2011)",
             "Model-based influences on humans' choices and striatal prediction errors",
             "https://www.sciencedirect.com/science/article/pii/S0896627311001255",
+        ),
+        deviations=(
+            "Each session starts with a random reward contingency (NeuroGym always starts with state 1 "
+            "rewarded, which a blind policy exploits).",
+            "A trial is correct when the first-stage choice leads most likely to the better second stage "
+            "(NeuroGym's performance compares with a random draw, its issue #22).",
         ),
     ),
     TaskSpec(

@@ -517,7 +517,7 @@ class DelayMatchSampleDistractor1D(TimedTask):
         return ("fixation", "sample")
 
     @property
-    def response_periods(self) -> tuple[tuple[str, ...], ...]:  # type: ignore[override]
+    def response_periods(self) -> tuple[tuple[str, ...], ...]:
         return (self.periods[2:],)
 
     @property
@@ -596,7 +596,7 @@ def match_evidence(summed: np.ndarray, noise_std: float) -> np.ndarray:
     from the summed ring evidence ``z``: ``log I0(|z_s + z_k| / s^2) - log I0(|z_s| / s^2)
     - log I0(|z_k| / s^2)`` (the unknown directions integrated out; s: the noise std per
     step)."""
-    from scipy.special import i0e  # type: ignore[import-untyped]
+    from scipy.special import i0e
 
     def log_i0(x: np.ndarray) -> np.ndarray:
         return np.log(i0e(x)) + x
@@ -855,7 +855,7 @@ def _consistent_recall(dim: int, p_shown: float, recalls: int) -> float:
     patterns agrees with the ``k`` shown elements with probability ``2^-k`` and is then
     the same pattern with probability ``2^-(dim - k)``; the observer picks one of the
     consistent ones."""
-    from scipy.stats import binom  # type: ignore[import-untyped]
+    from scipy.stats import binom
 
     shown = np.arange(dim + 1)
     p_k = binom.pmf(shown, dim, p_shown)
@@ -953,6 +953,12 @@ SPECS = [
             "Experience-dependent representation of visual categories in parietal cortex",
             "https://www.nature.com/articles/nature05078",
         ),
+        deviations=(
+            "4 ring units by default: with NeuroGym's 2, both categories give the same inputs and the task "
+            "cannot be solved above chance.",
+            "A withheld answer is a miss and counts as a failure (NeuroGym's performance measure ignores it, "
+            "its issue #22).",
+        ),
     ),
     *frozen_versions(
         DelayComparison,
@@ -963,6 +969,7 @@ SPECS = [
             "Neuronal population coding of parametric working memory",
             "https://www.jneurosci.org/content/30/28/9424",
         ),
+        deviations=("Input noise goes on the stimulus unit only (NeuroGym also perturbs the fixation input).",),
     ),
     *frozen_versions(
         DualDelayMatchSample,
@@ -973,6 +980,11 @@ SPECS = [
             "Reactivation of latent working memories with transcranial magnetic stimulation",
             "https://science.sciencemag.org/content/354/6316/1136",
         ),
+        deviations=(
+            "Each test is scored once, and a trial is correct only if both answers are (NeuroGym rewards "
+            "repeated answers during the first test).",
+            "Input noise goes on the stimulus units only (NeuroGym also perturbs the fixation and cue inputs).",
+        ),
     ),
     *frozen_versions(
         DelayPairedAssociation,
@@ -982,6 +994,10 @@ SPECS = [
             "Yu et al. (2019)",
             "Active information maintenance in working memory by a sensory cortex",
             "https://elifesciences.org/articles/43191",
+        ),
+        deviations=(
+            "Withholding through a no-go trial is correct (NeuroGym's performance is 0 on every no-go trial, "
+            "its issue #22).",
         ),
     ),
     *frozen_versions(

@@ -37,7 +37,7 @@ from neurobench.core.checks import check_int, check_number
 from neurobench.core.errors import InvalidParameterError, UnknownNameError
 from neurobench.core.registry import TaskSpec
 from neurobench.core.rules import FixateThenChoose, ResponseRule
-from neurobench.core.task import Level, Paper, TimedTask
+from neurobench.core.task import Level, Paper, TimedTask, resolved_rewards, resolved_timing
 from neurobench.core.trials import TrialBatch, TrialBuilder
 from neurobench.wrappers.schedule import MultiTask, _mean_level
 
@@ -161,7 +161,7 @@ class RingTask(TimedTask):
 
     @property
     def hold_periods(self) -> tuple[str, ...]:
-        return tuple(p for p in self.timing if p not in self.segments)
+        return tuple(p for p in resolved_timing(self) if p not in self.segments)
 
     @property
     def obs_channels(self) -> Channels:
@@ -181,9 +181,9 @@ class RingTask(TimedTask):
         return FixateThenChoose(
             self.hold_periods,
             self.response_periods,
-            self.rewards,
+            resolved_rewards(self),
             self.abort,
-            ring_accepts(self.dim_ring),  # type: ignore[arg-type]
+            ring_accepts(self.dim_ring),
         )
 
     def validate(self) -> None:
@@ -192,8 +192,9 @@ class RingTask(TimedTask):
             raise InvalidParameterError(f"dim_ring of {self.name} must be even (anti answers need the opposite unit)")
         check_number("sigma", self.sigma, minimum=0)
         for name in ("integrate", "sequence"):
-            if getattr(self, name) not in (-1, 0, 1):
-                raise UnknownNameError(name, getattr(self, name), (-1, 0, 1))
+            value = getattr(self, name)
+            if isinstance(value, bool) or value not in (-1, 0, 1):
+                raise InvalidParameterError(f"{name} of {self.name} must be -1, 0 or 1, got {value!r}")
         if self.integrate and self.memory_period is None:
             raise InvalidParameterError(f"{self.name} has no memory delay to integrate over (integrate must be 0)")
         if self.rule_input and (self.integrate or self.sequence):
@@ -227,7 +228,7 @@ class RingTask(TimedTask):
             if self.noise_everywhere:
                 trials.add_noise_everywhere(rng, self.noise_std)
             else:
-                stimulus = tuple(p for p in self.stimulus_periods if p in self.timing)
+                stimulus = tuple(p for p in self.stimulus_periods if p in resolved_timing(self))
                 for channel in ("stimulus_mod1", "stimulus_mod2"):
                     trials.add_noise(rng, channel, *stimulus)
         return trials.build(ground_truth=np.where(go, base, -1), answer=np.where(go, base + 1, 0), **conditions)
@@ -340,7 +341,7 @@ class Reach(RingTask):
         activity = bumps(stimulus, d)
         for m, channel in enumerate(("stimulus_mod1", "stimulus_mod2")):
             trials.set(channel, activity * (modality == m)[:, None], *shown[self.timing_form])
-        held = self.hold_periods if self.timing_form != "reaction" else tuple(self.timing)
+        held = self.hold_periods if self.timing_form != "reaction" else tuple(resolved_timing(self))
         self.fixation(trials, *held)
         answer = (stimulus + (d // 2 if self.anti else 0)) % d
         return self.finish(rng, trials, answer, stimulus=stimulus, modality=modality + 1)
@@ -460,7 +461,7 @@ def _decision_bound(task: TwoStimulusDecision, draws: int = 200_000) -> Level:
     b1, b2 = bumps(first, d), bumps(second, d)
     s1, s2, _ = task.strengths(rng, draws)
     diff = np.abs(s1 - s2)  # flipping the sign swaps the two strengths
-    timing = task.timing
+    timing = resolved_timing(task)
     if task.delayed:
         n1 = timing["stim1"].steps(rng, draws, task.dt)
         n2 = timing["stim2"].steps(rng, draws, task.dt)
@@ -516,7 +517,7 @@ class Matching(RingTask):
         return ("d" if self.go_on == "match" else "dn") + stem
 
     @property
-    def response_ms(self) -> Any:  # type: ignore[override]
+    def response_ms(self) -> Any:
         return 500 if self.match_to == "sample" else (200, 400, 600)
 
     def validate(self) -> None:
@@ -546,7 +547,7 @@ class Matching(RingTask):
         for m, channel in enumerate(("stimulus_mod1", "stimulus_mod2")):
             trials.set(channel, bumps(sample_unit, d) * (modality[0] == m)[:, None], "sample")
             trials.set(channel, bumps(test_unit, d) * (modality[1] == m)[:, None], *self.segments)
-        self.fixation(trials, *self.timing)
+        self.fixation(trials, *resolved_timing(self))
         go = match if self.go_on == "match" else ~match
         return self.finish(rng, trials, np.where(go, test_unit, -1), sample=sample_unit, test=test_unit, match=match)
 

@@ -8,7 +8,7 @@ that appends the same inputs to every environment in one array operation.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any
+from typing import Any, cast
 
 import gymnasium as gym
 import numpy as np
@@ -29,7 +29,7 @@ class _Feedback(gym.Wrapper, gym.utils.RecordConstructorArgs, ABC):
     def __init__(self, env: gym.Env) -> None:
         gym.utils.RecordConstructorArgs.__init__(self)
         gym.Wrapper.__init__(self, env)
-        self.observation_space = _extended(env.observation_space, self.width, self.low, self.high)
+        self.observation_space = _extended(cast(gym.spaces.Box, env.observation_space), self.width, self.low, self.high)
         self.obs_channels: Channels = _channels(env).extended(**{self.channel: self.width})
 
     @abstractmethod
@@ -65,7 +65,7 @@ class PassAction(_Feedback):
     low, high, channel = 0.0, 1.0, "action"
 
     def __init__(self, env: gym.Env) -> None:
-        self.width = int(env.action_space.n)
+        self.width = int(cast(gym.spaces.Discrete, env.action_space).n)
         super().__init__(env)
 
     def feedback(self, action: Any, reward: float) -> np.ndarray:
@@ -81,7 +81,8 @@ class _VectorFeedback(VectorWrapper, ABC):
 
     def __init__(self, env: VectorEnv) -> None:
         super().__init__(env)
-        self.single_observation_space = _extended(env.single_observation_space, self.width, self.low, self.high)
+        single = cast(gym.spaces.Box, env.single_observation_space)
+        self.single_observation_space = _extended(single, self.width, self.low, self.high)
         self.observation_space = batch_space(self.single_observation_space, env.num_envs)
         self._next_step = env.metadata.get("autoreset_mode") == AutoresetMode.NEXT_STEP
         self._resetting = np.zeros(env.num_envs, dtype=bool)
@@ -90,12 +91,13 @@ class _VectorFeedback(VectorWrapper, ABC):
     def feedback(self, actions: np.ndarray, rewards: np.ndarray) -> np.ndarray:
         """The extra inputs ``[num_envs, width]`` after a vector step."""
 
-    def reset(self, **kwargs: Any) -> tuple[np.ndarray, dict[str, Any]]:
+    # VectorWrapper's reset and step return its class's type variables unbound, which no override can match
+    def reset(self, **kwargs: Any) -> tuple[np.ndarray, dict[str, Any]]:  # type: ignore[override]
         obs, info = self.env.reset(**kwargs)
         self._resetting[:] = False
         return np.concatenate([obs, np.zeros((len(obs), self.width), np.float32)], axis=1), info
 
-    def step(self, actions: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+    def step(self, actions: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:  # type: ignore[override]
         obs, rewards, terminated, truncated, info = self.env.step(actions)
         extra = self.feedback(np.asarray(actions), np.asarray(rewards, dtype=np.float32))
         extra[self._resetting] = 0.0  # these environments were just reset: nothing to pass
@@ -123,7 +125,7 @@ class PassActionVector(_VectorFeedback):
     low, high = 0.0, 1.0
 
     def __init__(self, env: VectorEnv) -> None:
-        self.width = int(env.single_action_space.n)
+        self.width = int(cast(gym.spaces.Discrete, env.single_action_space).n)
         super().__init__(env)
 
     def feedback(self, actions: np.ndarray, rewards: np.ndarray) -> np.ndarray:

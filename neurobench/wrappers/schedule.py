@@ -19,7 +19,7 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import gymnasium as gym
 import numpy as np
@@ -89,7 +89,7 @@ class CompositeRule(ResponseRule):
             mask = np.broadcast_to((phase >= start) & (phase < stop), shape)
             part = rule.respond(np.where(mask, phase - start, 0), target, action)
             for out, values in zip((reward, event, move), part, strict=True):
-                np.copyto(out, np.broadcast_to(values, shape), where=mask)
+                np.copyto(cast(np.ndarray, out), np.broadcast_to(values, shape), where=mask)
         return Response(reward, event, move)
 
 
@@ -109,7 +109,7 @@ class MultiTask(TrialTask):
     block_length: int = 50
     rule_input: bool = True
     weights: tuple[float, ...] | None = None
-    stream: str = "keyed"  # type: ignore[assignment]
+    stream: str = "keyed"
     spec: TaskSpec | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -346,7 +346,7 @@ class ScheduleAttr(TaskWrapper):
     order: str = "blocks"
 
     def validate(self) -> None:
-        fields = {f.name for f in dataclasses.fields(self.task) if f.init} - {"spec"}  # type: ignore[arg-type]
+        fields = {f.name for f in dataclasses.fields(self.task) if f.init} - {"spec"}
         if self.attribute not in fields:
             raise UnknownNameError(f"parameter of {self.task.name}", self.attribute, fields)
         if not self.values:
