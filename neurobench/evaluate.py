@@ -172,18 +172,17 @@ def evaluate(
 
 def _session_limit(task: Task, n_trials: int, num_envs: int) -> Callable[[np.ndarray], np.ndarray]:
     """Which trial indices count: the stream's first ``n_trials``; for tasks that run
-    sessions, the first ``n_trials / num_envs`` of each (indices are session * stride +
-    position)."""
+    sessions, ``n_trials`` spread over the sessions as evenly as can be, in order
+    (indices are session * stride + position)."""
     if not getattr(task, "sequential", False):
         return lambda index: index < n_trials
     from neurobench.core.stream import SessionStream
 
-    per_session = -(-n_trials // num_envs)
-    extra = n_trials - per_session * (num_envs - 1)
+    base, longer = divmod(n_trials, num_envs)  # the first ``longer`` sessions get one more trial
 
     def limit(index: np.ndarray) -> np.ndarray:
         session, position = np.divmod(index, SessionStream.SESSION_STRIDE)
-        return position < np.where(session == num_envs - 1, extra, per_session)
+        return position < base + (session < longer)
 
     return limit
 

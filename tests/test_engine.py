@@ -234,3 +234,14 @@ def test_an_unseeded_reset_continues_the_stream():
         env.reset()
     assert seen == sorted(seen)
     assert len(set(seen)) == len(seen)
+
+
+@pytest.mark.parametrize("n_trials", [1000, 200, 37, 64])
+def test_evaluating_sessions_gives_exactly_the_trials_asked_for(n_trials):
+    """Sessions of Bandit: 1000 trials over 64 sessions once gave 1008."""
+    from neurobench.agents import OracleAgent
+    from neurobench.evaluate import evaluate
+
+    records = evaluate(OracleAgent(), "Bandit", seed=1, n_trials=n_trials)
+    assert len(records) == n_trials
+    assert records["trial"].is_unique
