@@ -13,6 +13,7 @@ import sys
 import time
 import warnings
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -29,11 +30,19 @@ def best_rate(run: Callable[[], int], repeats: int) -> float:
     return max(rates)
 
 
+def random_actions(space: object, rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """Uniformly random actions of a Discrete or Box space, ``shape`` of them."""
+    if hasattr(space, "n"):
+        return rng.integers(space.n, size=shape)
+    low, high = np.asarray(space.low), np.asarray(space.high)
+    return rng.uniform(low, high, size=(*shape, *low.shape)).astype(np.float32)
+
+
 def single_env(make: Callable[[], object], steps: int, repeats: int) -> float:
     """Steps/s of one env driven by uniformly random actions."""
     env = make()
     env.reset(seed=0)
-    actions = np.random.default_rng(0).integers(env.action_space.n, size=steps)
+    actions = random_actions(env.action_space, np.random.default_rng(0), (steps,))
 
     def run() -> int:
         for action in actions:
@@ -47,7 +56,7 @@ def vector_env(env: object, steps: int, repeats: int) -> float:
     """Env-steps/s of a vector env with random actions for all its envs."""
     env.reset(seed=0)
     n = env.num_envs
-    actions = np.random.default_rng(0).integers(env.single_action_space.n, size=(steps, n))
+    actions = random_actions(env.single_action_space, np.random.default_rng(0), (steps, n))
 
     def run() -> int:
         for action in actions:
@@ -70,59 +79,115 @@ def dataset(build: Callable[[], Callable[[], object]], timesteps_per_batch: int,
     return best_rate(run, repeats)
 
 
+def guarded(out: list[dict], task: str, measure: str, compute: Callable[[], float]) -> None:
+    """Measure, or record why the measure failed (NeuroGym's broken envs, for instance)."""
+    try:
+        out.append({"task": task, "measure": measure, "value": compute()})
+    except Exception as error:  # a failing env is a finding, not a crash of the whole run
+        out.append({"task": task, "measure": measure, "error": f"{type(error).__name__}: {error}"[:200]})
+
+
 def neurogym_side(config: dict) -> list[dict]:
     import gymnasium as gym
     import neurogym as ngym
 
-    out = []
+    out: list[dict] = []
     for task in config["tasks"]:
-        env_id = f"{task}-v0"
-        if "single" in config["measures"]:
-            rate = single_env(lambda env_id=env_id: gym.make(env_id), config["steps"], config["repeats"])
-            out.append({"task": task, "measure": "single", "value": rate})
-        for n in config.get("vector_sizes", []):
-            if n > config.get("neurogym_max_envs", 16):
-                continue
-            vec = gym.vector.SyncVectorEnv([lambda env_id=env_id: gym.make(env_id) for _ in range(n)])
-            rate = vector_env(vec, max(config["vector_env_steps"] // 4 // n, 10), config["repeats"])
-            out.append({"task": task, "measure": f"vec{n}", "value": rate})
-        for batch in config.get("dataset_batches", []):
-            draws = max(config["dataset_timesteps"] // (batch * config["seq_len"]), 4)
-            rate = dataset(
-                lambda env_id=env_id, batch=batch: ngym.Dataset(env_id, batch_size=batch, seq_len=config["seq_len"]),
+        out += neurogym_task(gym, ngym, task, config["names"].get(task, task), config)
+    return out
+
+
+def neurogym_task(gym: Any, ngym: Any, task: str, name: str, config: dict) -> list[dict]:
+    env_id = f"{name}-v0"
+    out: list[dict] = []
+    if "single" in config["measures"]:
+        guarded(out, task, "single", lambda: single_env(lambda: gym.make(env_id), config["steps"], config["repeats"]))
+    for n in config.get("vector_sizes", []):
+        if n > config.get("neurogym_max_envs", 16):
+            continue
+        steps = max(config["vector_env_steps"] // 4 // n, 10)
+        guarded(
+            out,
+            task,
+            f"vec{n}",
+            lambda n=n, steps=steps: vector_env(
+                gym.vector.SyncVectorEnv([lambda: gym.make(env_id) for _ in range(n)]), steps, config["repeats"]
+            ),
+        )
+    for batch in config.get("dataset_batches", []):
+        draws = max(config["dataset_timesteps"] // (batch * config["seq_len"]), 4)
+        guarded(
+            out,
+            task,
+            f"ds{batch}",
+            lambda batch=batch, draws=draws: dataset(
+                lambda: ngym.Dataset(env_id, batch_size=batch, seq_len=config["seq_len"]),
                 batch * config["seq_len"],
                 draws,
                 config["repeats"],
-            )
-            out.append({"task": task, "measure": f"ds{batch}", "value": rate})
+            ),
+        )
     return out
 
 
 def neurobench_side(config: dict) -> list[dict]:
+    """Our latest version of each task; ``variants`` (label -> [task, params]) are measured
+    too, e.g. Yang et al.'s tasks configured like NeuroGym's port, for like-for-like ratios."""
     import gymnasium as gym
 
     import neurobench
 
-    out = []
-    for task in config["tasks"]:
-        if "single" in config["measures"]:
-            rate = single_env(lambda task=task: gym.make(f"neurobench/{task}-v0"), config["steps"], config["repeats"])
-            out.append({"task": task, "measure": "single", "value": rate})
-        for n in config.get("vector_sizes", []):
-            vec = neurobench.make_vec(task, num_envs=n)
-            rate = vector_env(vec, max(config["vector_env_steps"] // n, 10), config["repeats"])
-            out.append({"task": task, "measure": f"vec{n}", "value": rate})
-        for batch in config.get("dataset_batches", []):
-            draws = max(config["dataset_timesteps"] * 8 // (batch * config["seq_len"]), 4)
-            rate = dataset(
-                lambda task=task, batch=batch: (
-                    neurobench.Dataset(task, batch_size=batch, seq_len=config["seq_len"], seed=0).draw
-                ),
+    jobs = [(task, task, {}) for task in config["tasks"]]
+    jobs += [(label, task, params) for label, (task, params) in config.get("variants", {}).items()]
+    out: list[dict] = []
+    for label, task, params in jobs:
+        out += neurobench_task(gym, neurobench, label, neurobench.make_task(task, **params), config)
+    return out
+
+
+def neurobench_task(gym: Any, neurobench: Any, label: str, built: Any, config: dict) -> list[dict]:
+    out: list[dict] = []
+    if "single" in config["measures"]:
+        guarded(
+            out,
+            label,
+            "single",
+            lambda: single_env(lambda: neurobench.make(built), config["steps"], config["repeats"]),
+        )
+    for n in config.get("vector_sizes", []):
+        steps = max(config["vector_env_steps"] // n, 10)
+        guarded(
+            out,
+            label,
+            f"vec{n}",
+            lambda n=n, steps=steps: vector_env(neurobench.make_vec(built, n), steps, config["repeats"]),
+        )
+    if built.players > 1 or not built.supervised:
+        steps = max(config["vector_env_steps"] // 4 // 16, 10)  # closed loops: native lockstep vs SyncVectorEnv
+        guarded(
+            out,
+            label,
+            "sync16",
+            lambda steps=steps: vector_env(
+                gym.vector.SyncVectorEnv([lambda: neurobench.make(built) for _ in range(16)]),
+                steps,
+                config["repeats"],
+            ),
+        )
+        return out
+    for batch in config.get("dataset_batches", []):
+        draws = max(config["dataset_timesteps"] * 8 // (batch * config["seq_len"]), 4)
+        guarded(
+            out,
+            label,
+            f"ds{batch}",
+            lambda batch=batch, draws=draws: dataset(
+                lambda: neurobench.Dataset(built, batch_size=batch, seq_len=config["seq_len"], seed=0).draw,
                 batch * config["seq_len"],
                 draws,
                 config["repeats"],
-            )
-            out.append({"task": task, "measure": f"ds{batch}", "value": rate})
+            ),
+        )
     return out
 
 

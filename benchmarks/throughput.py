@@ -26,6 +26,8 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+import numpy as np
+
 HERE = Path(__file__).resolve().parent
 WORKER = HERE / "_worker.py"
 NEUROGYM_VENV = HERE / ".neurogym-venv"
@@ -43,10 +45,18 @@ def neurogym_python() -> Path:
     return python
 
 
-def neurogym_tasks(python: Path) -> set[str]:
-    code = "import json; from neurogym.envs.registration import all_envs; print(json.dumps(all_envs()))"
+COLLECTION_NAMES = {  # NeuroGym's collection ids, in our spelling
+    "perceptualdecisionmaking.ibl20": "PerceptualDecisionMaking.ibl20",
+    "perceptualdecisionmaking.roitman02": "PerceptualDecisionMaking.roitman02",
+}
+
+
+def neurogym_tasks(python: Path) -> dict[str, str]:
+    """Our name -> NeuroGym's name of every env NeuroGym registers, collections included."""
+    code = "import json; from neurogym.envs.registration import all_envs; print(json.dumps(all_envs(collections=True)))"
     output = subprocess.run([str(python), "-c", code], check=True, capture_output=True, text=True)
-    return {env_id.removesuffix("-v0") for env_id in json.loads(output.stdout.strip().splitlines()[-1])}
+    names = [env_id.removesuffix("-v0") for env_id in json.loads(output.stdout.strip().splitlines()[-1])]
+    return {COLLECTION_NAMES.get(name, name): name for name in names}
 
 
 def run_worker(python: Path | str, config: dict) -> list[dict]:
@@ -54,14 +64,23 @@ def run_worker(python: Path | str, config: dict) -> list[dict]:
     return [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
 
 
+NEUROGYM_LIKE = {"dt": 100, "dim_ring": 16, "rule_input": False, "noise_everywhere": False, "abort": False}
+GAMES = ("MatchingPennies", "PrisonersDilemma", "JointPerceptualDecision")
+
+
 def measure(args: argparse.Namespace) -> list[dict]:
     import neurobench
 
     ours = {info.name for info in neurobench.tasks()}
     python = neurogym_python()
-    tasks = sorted(ours & neurogym_tasks(python))
+    theirs = neurogym_tasks(python)
+    tasks = sorted(ours & set(theirs))
     if args.tasks:
         tasks = [t for t in tasks if t in args.tasks]
+    # Yang et al.'s tasks follow the paper here (dt 20, 32-unit rings, noise on every input):
+    # also measured configured like NeuroGym's port, for like-for-like ratios
+    variants = {f"{t}@neurogym": [t, NEUROGYM_LIKE] for t in tasks if t.startswith("yang19.")}
+    variants.update({g: [g, {}] for g in GAMES if not args.tasks or g in args.tasks})
     base = {
         "tasks": tasks,
         "measures": args.measures,
@@ -77,7 +96,13 @@ def measure(args: argparse.Namespace) -> list[dict]:
     for round_index in range(args.rounds):
         for side, interpreter in (("neurogym", python), ("neurobench", sys.executable)):
             started = time.perf_counter()
-            for row in run_worker(interpreter, {**base, "side": side}):
+            names = {"names": {t: theirs[t] for t in tasks}} if side == "neurogym" else {"variants": variants}
+            config = {**base, "side": side, **names}
+            for row in run_worker(interpreter, config):
+                if "error" in row:
+                    if round_index == 0:
+                        print(f"  {side} {row['task']} {row['measure']}: {row['error']}", file=sys.stderr)
+                    continue
                 rows.append({**row, "side": side, "round": round_index})
             print(
                 f"round {round_index + 1}/{args.rounds} {side}: {time.perf_counter() - started:.1f} s",
@@ -99,34 +124,66 @@ def summarize(rows: list[dict]) -> list[dict]:
     return table
 
 
+def baseline(row: dict, measure: str, figures: dict[tuple[str, str, str], float]) -> tuple[float, str]:
+    """What a NeuroBench figure is compared with: NeuroGym's figure for the same task (a
+    like-for-like variant: its base task) and ``measure``; for the games, which NeuroGym
+    lacks, our own single envs in gymnasium's SyncVectorEnv."""
+    task = row["task"].split("@")[0]
+    if task in GAMES:
+        own = figures.get((task, "sync16", "neurobench"), float("nan"))
+        return own, "own SyncVectorEnv x16"
+    return figures.get((task, measure, "neurogym"), float("nan")), f"NeuroGym {measure}"
+
+
 def print_table(table: list[dict], reference: dict[str, str]) -> list[dict]:
     """Print per-measure tables, each ratio taken against the NeuroGym figure named in
-    ``reference`` (its own measure by default), and return the per-measure medians."""
+    ``reference`` (its own measure by default), and return the per-measure medians, over
+    all shared tasks and over the groups (Yang et al.'s tasks, like-for-like, games)."""
+    figures = {(r["task"], r["measure"], side): r[side] for r in table for side in ("neurobench", "neurogym")}
     by_measure: dict[str, list[dict]] = defaultdict(list)
     for row in table:
-        by_measure[row["measure"]].append(row)
-    neurogym = {(r["task"], r["measure"]): r["neurogym"] for r in table}
+        if not np.isnan(row["neurobench"]):
+            by_measure[row["measure"]].append(row)
     medians = []
-    for measure, rows in by_measure.items():
+    for measure, rows in sorted(by_measure.items()):
         against = reference.get(measure, measure)
-        print(f"\n{measure} (ratio against NeuroGym {against})")
-        print(f"  {'task':40s} {'NeuroGym':>12s} {'NeuroBench':>14s} {'ratio':>8s}")
-        ratios, ours = [], []
+        print(f"\n{measure} (ratio against NeuroGym {against}; games: against our SyncVectorEnv x16)")
+        print(f"  {'task':44s} {'baseline':>12s} {'NeuroBench':>14s} {'ratio':>8s}")
+        groups: dict[str, list[tuple[float, float]]] = defaultdict(list)
         for row in rows:
-            base = neurogym.get((row["task"], against), float("nan"))
+            base, _ = baseline(row, against, figures)
             ratio = row["neurobench"] / base
-            ratios.append(ratio)
-            ours.append(row["neurobench"])
-            print(f"  {row['task']:40s} {base:12,.0f} {row['neurobench']:14,.0f} {ratio:7.1f}x")
-        median = {
-            "measure": measure,
-            "against": against,
-            "neurobench_median": statistics.median(ours),
-            "ratio_median": statistics.median(ratios),
-        }
-        medians.append(median)
-        print(f"  {'median':40s} {'':12s} {median['neurobench_median']:14,.0f} {median['ratio_median']:7.1f}x")
+            print(f"  {row['task']:44s} {base:12,.0f} {row['neurobench']:14,.0f} {ratio:7.1f}x")
+            groups[group_of(row["task"])].append((ratio, row["neurobench"]))
+        for group, pairs in sorted(groups.items()):
+            ratios = [r for r, _ in pairs if not np.isnan(r)]
+            if not ratios:
+                continue
+            median = {
+                "measure": measure,
+                "group": group,
+                "against": against,
+                "tasks": len(ratios),
+                "neurobench_median": statistics.median(v for _, v in pairs),
+                "ratio_median": statistics.median(ratios),
+                "ratio_min": min(ratios),
+            }
+            medians.append(median)
+            print(
+                f"  median {group:37s} {'':12s} {median['neurobench_median']:14,.0f} "
+                f"{median['ratio_median']:7.1f}x  (min {median['ratio_min']:.1f}x, {len(ratios)} tasks)"
+            )
     return medians
+
+
+def group_of(task: str) -> str:
+    if task in GAMES:
+        return "games"
+    if task.endswith("@neurogym"):
+        return "yang19, like-for-like"
+    if task.startswith("yang19."):
+        return "yang19 (paper's setting)"
+    return "other NeuroGym tasks"
 
 
 def main() -> None:
@@ -153,6 +210,7 @@ def main() -> None:
     rows = measure(args)
     table = summarize(rows)
     reference = {f"vec{n}": "single" for n in args.vector_sizes if n > 16}
+    reference["sync16"] = "vec16"
     medians = print_table(table, reference)
     args.out.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")

@@ -32,6 +32,7 @@ from neurobench.core.trials import TrialBatch
 
 _NONE, _MISS = int(Outcome.NONE), int(Outcome.MISS)
 _END, _SKIP = int(Move.END), int(Move.SKIP)
+_EAGER_ENTRIES = 512  # (steps x actions) of a trial up to which the single env converts its tables to lists
 
 
 class TrialEngine(Engine):
@@ -278,6 +279,7 @@ class TrialSession(Session):
         self.task = task
         self._n_actions = task.n_actions
         self._continuous = task.rule.continuous
+        self._lazy = False  # see _begin_trial
         self._next_batch: Any = None
         self._chunk: TrialBatch | None = None
         self._t = 0
@@ -321,13 +323,19 @@ class TrialSession(Session):
                 a = -1
             if not 0 <= a < self._n_actions:
                 raise check_error(self.task, action)
-            reward = self._reward[t][a]
-            event = self._event[t][a]
-            next_t = self._next[t][a]
-            answered = self._answered[t][a]
+            if self._lazy:  # wide tables: read the one entry instead of converting the trial's rows
+                reward = self._reward.item(t, a)
+                event = self._event.item(t, a)
+                next_t = self._next.item(t, a)
+                answered = self._answered.item(t, a)
+            else:
+                reward = self._reward[t][a]
+                event = self._event[t][a]
+                next_t = self._next[t][a]
+                answered = self._answered[t][a]
             response = a
             if answered and self._credit is not None:
-                self._score *= self._credit[t][a]
+                self._score *= self._credit.item(t, a) if self._lazy else self._credit[t][a]
         if event > self._outcome:
             self._outcome = event
         if answered:
@@ -376,11 +384,16 @@ class TrialSession(Session):
         else:
             self._window = self.task.table.window.take(chunk.phase[row, :length]).tolist()
             tables = self._tables
-            self._reward = tables["reward"][row, :length].tolist()
-            self._event = tables["event"][row, :length].tolist()
-            self._next = tables["next"][row, :length].tolist()
-            self._answered = tables["answered"][row, :length].tolist()
-            self._credit = tables["credit"][row, :length].tolist() if "credit" in tables else None
+            # plain lists index fastest, but converting a trial's [steps, actions] rows costs as
+            # much as playing it: with many actions (rings) read entries in place instead, so a
+            # trial ended early (a broken fixation) costs only the steps it had
+            self._lazy = length * self._n_actions > _EAGER_ENTRIES
+            convert = (lambda rows: rows) if self._lazy else (lambda rows: rows.tolist())
+            self._reward = convert(tables["reward"][row, :length])
+            self._event = convert(tables["event"][row, :length])
+            self._next = convert(tables["next"][row, :length])
+            self._answered = convert(tables["answered"][row, :length])
+            self._credit = convert(tables["credit"][row, :length]) if "credit" in tables else None
         self._t = 0
         self._outcome = 0  # worst event so far (an Outcome code, as a plain int for speed)
         self._trial_reward = 0.0
