@@ -391,6 +391,8 @@ SPECS = [
         deviations=(
             "The target (what the oracle and a supervised network output) is the step of the smallest "
             "production error; NeuroGym's ground truth goes one set-flash duration late.",
+            "The interval shown, from the ready flash's onset to the set flash's, is `measure`, the one to produce "
+            "(NeuroGym shows the ready flash and then a `measure`-long gap: 83 ms more than it asks to produce).",
         ),
     ),
     TaskSpec(
