@@ -76,9 +76,7 @@ def main() -> None:
     sys.path.insert(0, str(HERE))
     from throughput import neurogym_python
 
-    done = subprocess.run(
-        [str(neurogym_python()), __file__, "--inside"], check=True, capture_output=True, text=True
-    )
+    done = subprocess.run([str(neurogym_python()), __file__, "--inside"], check=True, capture_output=True, text=True)
     data = json.loads(done.stdout.strip().splitlines()[-1])
     OUT.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
     broken = sorted(name for name, row in data["tasks"].items() if "error" in row)
