@@ -269,15 +269,21 @@ def _difference(path: Path, previous: Mapping[str, Any], current: Mapping[str, A
     )
 
 
-def run(cfg: DictConfig) -> dict[str, Any]:
-    """Run (or resume) a suite x agent; return the result written to ``run_dir``."""
+def check_config(cfg: DictConfig) -> tuple[Suite, dict[str, Any], Launcher]:
+    """Everything a run needs, checked before anything runs or is written: the suite, the
+    agent and its parameters, the tasks' scorability, the options."""
     suite = resolve_suite(OmegaConf.to_container(cfg.suite, resolve=True))  # type: ignore[arg-type]
     agent_config: dict[str, Any] = OmegaConf.to_container(cfg.agent, resolve=True)  # type: ignore[assignment]
     build_agent(agent_config)  # bad agent parameters fail here, before any training
     for spec in suite.tasks:
         check_scorable(spec.build())  # and a task that cannot be scored
-    launcher = Launcher(cfg.launcher)
     parse_progress(cfg.progress)
+    return suite, agent_config, Launcher(cfg.launcher)
+
+
+def run(cfg: DictConfig) -> dict[str, Any]:
+    """Run (or resume) a suite x agent; return the result written to ``run_dir``."""
+    suite, agent_config, launcher = check_config(cfg)
     configuration = {"suite": {"name": suite.name, "version": suite.version, "hash": suite.hash}, "agent": agent_config}
     run_dir = RunDir(Path(cfg.run_dir), configuration, bool(cfg.overwrite), {"definition": suite.definition()})
     try:

@@ -193,7 +193,15 @@ class Suite:
     def from_definition(cls, definition: Mapping[str, Any]) -> Suite:
         """The suite a result's ``suite.definition`` describes."""
         data = dict(definition)
-        data["tasks"] = [{"label": t["label"], **_as_entry(t["task"])} for t in data.get("tasks", [])]
+        entries = data.get("tasks")
+        if not isinstance(entries, list) or not all(
+            isinstance(t, Mapping) and isinstance(t.get("label"), str) and isinstance(t.get("task"), Mapping | str)
+            for t in entries
+        ):
+            raise InvalidParameterError(
+                f"a suite definition's tasks must be a list of {{label, task}} entries, got {entries!r:.100}"
+            )
+        data["tasks"] = [{"label": t["label"], **_as_entry(t["task"])} for t in entries]
         return cls.from_mapping(data)
 
 

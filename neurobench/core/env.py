@@ -9,7 +9,7 @@ import gymnasium as gym
 import numpy as np
 
 from neurobench.core.checks import check_positive_or_none
-from neurobench.core.errors import InvalidParameterError
+from neurobench.core.errors import InvalidActionError, InvalidParameterError
 from neurobench.core.task import Task
 
 if TYPE_CHECKING:
@@ -64,6 +64,7 @@ class TaskEnv(gym.Env[np.ndarray, Any]):
         self.action_space = task.action_space
         self.session = task.session()
         self._started = False
+        self._ended = False
         self._recorder: Recorder | None = None
         if render_mode == "rgb_array":
             from neurobench.core.render import Recorder
@@ -82,11 +83,14 @@ class TaskEnv(gym.Env[np.ndarray, Any]):
             obs = info.pop("obs")
         self._episode_trials = 0
         self._episode_steps = 0
+        self._ended = False
         if self._recorder is not None:
             self._recorder.begin(obs, info, self.session.period())
         return obs, info
 
     def step(self, action: Any) -> tuple[np.ndarray, SupportsFloat, bool, bool, dict[str, Any]]:
+        if self._ended:  # a new episode starts with reset(), never silently
+            raise InvalidActionError("the episode is over (truncated): call reset() before step()")
         obs, reward, info = self.session.step(action)
         self._episode_steps += 1
         if "trial" in info:
@@ -94,6 +98,7 @@ class TaskEnv(gym.Env[np.ndarray, Any]):
         if self._recorder is not None:
             self._recorder.record(action, reward, info, obs, self.session.period())
         truncated = self._episode_trials >= self._trial_limit or self._episode_steps >= self._step_limit
+        self._ended = truncated
         return obs, reward, False, truncated, info
 
     def render(self) -> np.ndarray | None:  # type: ignore[override]

@@ -276,6 +276,10 @@ def validate(data: Any, suites: Mapping[str, Suite] | None = None, *, released: 
     suite = _suite_of(data["suite"], suites, released)
     _check_runs(data["runs"], suite)
     _check_aggregates(data["aggregates"])
+    _require(
+        _close(data["aggregates"], aggregates(data["runs"])),
+        "aggregates do not follow from the runs' normalized scores",
+    )
     return suite
 
 
@@ -290,7 +294,12 @@ def _suite_of(info: Any, suites: Mapping[str, Suite] | None, released: bool) -> 
     _require(
         suite.hash == info.get("hash"), f"suite.hash {info.get('hash')!r} does not match its definition ({suite.hash})"
     )
-    _require(info.get("name") == suite.name, f"suite.name {info.get('name')!r} does not match its definition")
+    expected = {**suite.summary(), "frozen": suite.frozen}
+    for field in sorted(set(expected) - {"definition"}):
+        _require(
+            info.get(field) == expected[field],
+            f"suite.{field} {info.get(field)!r} does not match its definition ({expected[field]!r})",
+        )
     if released:
         known = known_suites() if suites is None else suites
         _require(
@@ -323,6 +332,10 @@ def _check_runs(runs: Any, suite: Suite) -> None:
         _require(key not in seen, f"run {key} appears twice")
         seen.add(key)
         job = expected[key]
+        _require(
+            run.get("key") == job.key and type(run.get("index")) is int and run["index"] == job.index,
+            f"run {key}: key or index is not its job's",
+        )
         task = job.task.build()
         _require(run["family"] == task.family, f"run {key}: family {run['family']!r} should be {task.family!r}")
         _require(run["eval_seed"] == job.eval_seed, f"run {key}: eval_seed should be {job.eval_seed}")
@@ -365,11 +378,18 @@ def _check_score(run: Mapping[str, Any], key: tuple[str, int], task: Any) -> Non
     except NeuroBenchError as error:
         raise SubmissionError(f"run {key}: {error}") from None
     for name, current in (("chance", chance), ("ceiling", ceiling)):
-        value = run[name].get("value") if isinstance(run[name], dict) else None
+        level = run[name] if isinstance(run[name], dict) else {}
+        value = level.get("value")
         _require(
-            isinstance(value, int | float) and abs(value - current.value) <= TOLERANCE,
+            isinstance(value, int | float) and not isinstance(value, bool) and abs(value - current.value) <= TOLERANCE,
             f"run {key}: {name} {value!r} is not this NeuroBench's {current.value:.10g} for {run['task']}; "
             f"re-score the run by starting it again with the same run_dir (finished jobs are not redone)",
+        )
+        se = level.get("se")
+        _require(
+            level.get("kind") == current.kind and isinstance(se, int | float) and abs(se - current.se) <= TOLERANCE,
+            f"run {key}: {name} kind/se {level.get('kind')!r}/{se!r} are not this NeuroBench's "
+            f"{current.kind}/{current.se:.3g} for {run['task']}",
         )
     metrics = run["metrics"]
     _require(isinstance(metrics, dict), f"run {key}: metrics must be an object")
@@ -414,6 +434,19 @@ def _check_breakdown(run: Mapping[str, Any], key: tuple[str, int], task: Any) ->
                 isinstance(have, int | float) and value is not None and abs(have - value) <= TOLERANCE
             )
             _require(same, f"run {key}: by_task {want['task']} {name} {have!r} does not follow (expected {value!r})")
+
+
+def _close(claimed: Any, actual: Any) -> bool:
+    """Same structure, and numbers equal within TOLERANCE."""
+    if isinstance(actual, dict):
+        return (
+            isinstance(claimed, dict)
+            and claimed.keys() == actual.keys()
+            and all(_close(claimed[k], actual[k]) for k in actual)
+        )
+    if isinstance(actual, int | float) and not isinstance(actual, bool):
+        return isinstance(claimed, int | float) and not isinstance(claimed, bool) and abs(claimed - actual) <= TOLERANCE
+    return bool(claimed == actual)
 
 
 def _check_aggregates(groups: Any) -> None:
