@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from neurobench.agents.base import Agent
 
 _MAX_LINE_UNITS = 6  # more input units than this are drawn as a heat map
+_MAX_ACTION_LABELS = 12  # more actions than this get a few tick labels
 _PERIOD_COLORS = ("#ececec", "#d9e7f5", "#f7e4d0", "#dcefd9", "#efdcef", "#f5f2c9", "#d9f0f0", "#f0d9d9")
 
 
@@ -109,8 +110,12 @@ def _inputs(fig: Figure, ax: Axes, task: Task, obs: np.ndarray, edges: np.ndarra
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="small", frameon=False)
     else:
         image = ax.pcolormesh(edges, np.arange(len(labels) + 1) - 0.5, obs.T, cmap="viridis", shading="flat", zorder=1)
-        ticks = [task.obs_channels[name].start for name in task.obs_channels]
-        ax.set_yticks(ticks, list(task.obs_channels), fontsize="small")
+        groups = task.obs_channels.widths()
+        ticks = [task.obs_channels[name].start + (width - 1) / 2 for name, width in groups.items()]  # group centres
+        ax.set_yticks(ticks, [f"{name} ({width})" if width > 1 else name for name, width in groups.items()])
+        ax.tick_params(axis="y", labelsize="x-small", length=0)
+        for name in groups:  # thin lines between the groups of units
+            ax.axhline(task.obs_channels[name].start - 0.5, color="white", lw=0.4, zorder=2)
         ax.invert_yaxis()
         fig.colorbar(image, ax=ax, label="input", pad=0.01, fraction=0.04)
     ax.set_ylabel("inputs")
@@ -128,7 +133,12 @@ def _actions(ax: Axes, task: Task, target: np.ndarray, actions: np.ndarray | Non
         if actions is not None:
             ax.stairs(actions, edges, color="tab:red", lw=1.5, alpha=0.85, label="action", baseline=None)
         labels = task.action_channels.labels()
-        ax.set_yticks(range(len(labels)), labels, fontsize="small" if len(labels) < 12 else 5)
+        if len(labels) <= _MAX_ACTION_LABELS:
+            ax.set_yticks(range(len(labels)), labels, fontsize="small")
+        else:  # a ring of answers: label the groups' first units and every quarter of the ring
+            step = max(1, (len(labels) - 1) // 4)
+            shown = [0, *range(1 + step, len(labels), step)]
+            ax.set_yticks(shown, [labels[k] for k in shown], fontsize="x-small")
         ax.set_ylim(-0.5, len(labels) - 0.5)
         ax.set_ylabel("action")
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="small", frameon=False)
@@ -137,6 +147,8 @@ def _actions(ax: Axes, task: Task, target: np.ndarray, actions: np.ndarray | Non
 def _shade(axes: Sequence[Any], periods: Sequence[str], edges: np.ndarray) -> None:
     """Shade each run of steps spent in one period, and name it above the top panel."""
     names = list(dict.fromkeys(p for p in periods if p))
+    longest = max((len(n) for n in names), default=1)
+    min_width = (edges[-1] - edges[0]) * longest / 110  # about the width of the name at this figure's size
     start = 0
     for i in range(1, len(periods) + 1):
         if i < len(periods) and periods[i] == periods[start]:
@@ -147,17 +159,18 @@ def _shade(axes: Sequence[Any], periods: Sequence[str], edges: np.ndarray) -> No
             left, right = edges[start], edges[i]
             for ax in axes:
                 ax.axvspan(left, right, color=color, zorder=0, lw=0)
-            axes[0].text(
-                (left + right) / 2,
-                1.01,
-                name,
-                transform=axes[0].get_xaxis_transform(),
-                ha="center",
-                va="bottom",
-                fontsize="x-small",
-                rotation=90 if i - start < 3 else 0,
-                clip_on=False,
-            )
+            if (right - left) >= min_width / 12:  # short periods get vertical names; the shortest none
+                axes[0].text(
+                    (left + right) / 2,
+                    1.01,
+                    name,
+                    transform=axes[0].get_xaxis_transform(),
+                    ha="center",
+                    va="bottom",
+                    fontsize="x-small",
+                    rotation=0 if right - left >= min_width else 90,
+                    clip_on=False,
+                )
         start = i
 
 
