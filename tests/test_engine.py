@@ -245,3 +245,17 @@ def test_evaluating_sessions_gives_exactly_the_trials_asked_for(n_trials):
     records = evaluate(OracleAgent(), "Bandit", seed=1, n_trials=n_trials)
     assert len(records) == n_trials
     assert records["trial"].is_unique
+
+
+def test_an_answer_with_partial_credit_is_a_success_scored_by_its_credit():
+    """The sure bet of PostDecisionWager earns 0.7: a correct trial scored 0.7 (it was a
+    'fail' with a non-zero score, which results refuse)."""
+    from neurobench.agents import IdealObserver
+    from neurobench.evaluate import evaluate
+
+    records = evaluate(IdealObserver(), "PostDecisionWager", seed=0, n_trials=1000)
+    sure = records["response"] == 3
+    assert sure.any()
+    assert set(records.loc[sure, "outcome"]) == {"correct"}
+    np.testing.assert_allclose(records.loc[sure, "score"], 0.7)
+    assert (records.loc[records["outcome"] != "correct", "score"] == 0).all()

@@ -135,6 +135,8 @@ class TrialEngine(Engine):
         if self._payoff is not None:
             reward = np.where(answered, self._payoff.take(per_action), reward)
         self._step_credit = None if self._credit is None else self._credit.take(per_action)
+        if self._step_credit is not None:  # partial credit: an answer that earns some is a success
+            event = np.where(answered, np.where(self._step_credit > 0, Outcome.CORRECT, Outcome.FAIL), event)
         next_t = t + 1
         if self._resume is not None:
             where = per_action if self._resume_per_action else flat
@@ -227,8 +229,9 @@ def tabulate(task: TrialTask, chunk: TrialBatch) -> dict[str, np.ndarray]:
         resume = chunk.resume if chunk.resume.ndim == 3 else chunk.resume[..., None]
         next_t = np.where(move == _SKIP, resume, next_t)
     out = {"reward": reward, "event": event, "next": next_t, "answered": answered}
-    if chunk.credit is not None:
+    if chunk.credit is not None:  # partial credit: an answer that earns some is a success (the sure bet)
         out["credit"] = np.where(answered, chunk.credit, 1.0)
+        out["event"] = np.where(answered, np.where(chunk.credit > 0, Outcome.CORRECT, Outcome.FAIL), event)
     return out
 
 
