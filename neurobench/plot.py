@@ -278,3 +278,39 @@ def state_space(steps: Any, records: Any, color_by: str = "ground_truth", compon
     right.legend(fontsize="x-small", frameon=False)
     fig.tight_layout()
     return fig
+
+
+def breakdown(result: Any, task: str | None = None) -> Figure:
+    """Success per task inside a multitask run (a result file or its parsed content): bars
+    (mean over seeds, with the seeds as dots) against each task's chance and ceiling."""
+    import json
+
+    import matplotlib.pyplot as plt
+
+    data = json.loads(Path(result).read_text()) if isinstance(result, str | Path) else result
+    runs = [r for r in data["runs"] if "by_task" in r and task in (None, r["task"])]
+    if not runs:
+        raise InvalidParameterError("this result has no multitask run with a per-task breakdown")
+    names = [part["task"] for part in runs[0]["by_task"]]
+    success = np.array([[part["success"] for part in run["by_task"]] for run in runs])  # [seeds, tasks]
+    chance = np.array([part["chance"] for part in runs[0]["by_task"]])
+    ceiling = np.array([part["ceiling"] for part in runs[0]["by_task"]])
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.32 * len(names) + 3.0), 3.6))
+    x = np.arange(len(names))
+    ax.bar(x, success.mean(axis=0), color="tab:blue", alpha=0.75, label="success (mean over seeds)")
+    for row in success:
+        ax.plot(x, row, "o", color="black", ms=2.5)
+    ax.hlines(chance, x - 0.4, x + 0.4, color="tab:red", lw=1.5, label="chance")
+    ax.hlines(ceiling, x - 0.4, x + 0.4, color="grey", lw=1.5, ls="--", label="ceiling")
+    ax.set_xticks(x, [n.split(".", 1)[-1] for n in names], rotation=90, fontsize="small")
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("success (paper's criterion)")
+    suite = data["suite"]
+    ax.set_title(
+        f"{data['agent']['name']} on {runs[0]['task']} ({suite['name']} v{suite['version']}, "
+        f"budget {suite['budget']:,} steps, {len(runs)} seeds)",
+        fontsize="medium",
+    )
+    ax.legend(fontsize="x-small", frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    fig.tight_layout()
+    return fig

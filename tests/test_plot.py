@@ -102,3 +102,19 @@ def test_chronometric_curve_of_a_reaction_time_task(tmp_path):
     table = chronometric(records)
     assert table["rt"].iloc[0] > table["rt"].iloc[-1]  # slower at low coherence
     _saved(plot.chronometric(records), tmp_path, "chronometric")
+
+
+def test_the_per_task_breakdown_of_a_multitask_run_renders(tmp_path):
+    from neurobench import run as harness
+    from tests.test_harness import config
+
+    result = harness.run(
+        config("suite=multitask", "agent=guess", "suite.eval_trials=140", "suite.seeds=[0]", run_dir=tmp_path / "m")
+    )
+    figure = plot.breakdown(result)
+    assert len(figure.axes[0].get_xticklabels()) == 7
+    _saved(figure, tmp_path, "breakdown")
+    with pytest.raises(neurobench.InvalidParameterError, match="no multitask run"):
+        plot.breakdown(
+            harness.run(config("suite=quick", "agent=guess", "suite.eval_trials=20", run_dir=tmp_path / "q"))
+        )
