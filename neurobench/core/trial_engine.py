@@ -24,7 +24,7 @@ import numpy as np
 from neurobench.core.engine import Engine, Session, StepResult, StepView, check_actions
 from neurobench.core.errors import InvalidActionError
 from neurobench.core.pool import TrialPool
-from neurobench.core.rules import OUTCOME_NAMES, ContinuousReport, LookupTable, Move, Outcome
+from neurobench.core.rules import OUTCOME_NAMES, LookupTable, Move, Outcome
 from neurobench.core.seeding import Seed
 from neurobench.core.stream import lane_reader
 from neurobench.core.task import TrialTask
@@ -263,10 +263,12 @@ def oracle_steps(task: TrialTask, batch: TrialBatch) -> np.ndarray:
 
 
 def _continuous_end(task: TrialTask, batch: TrialBatch) -> np.ndarray:
-    """Where the oracle's report ends a continuous-report trial: the window's first step."""
-    rule = task.rule
-    assert isinstance(rule, ContinuousReport)
-    return batch.periods[rule.window][0] + 1
+    """Where a continuous-report trial ends for an agent that always reports the target:
+    the rule's first ending response along the trial (any continuous rule), else its end."""
+    response = task.rule.respond(batch.phase, batch.target, batch.target)
+    valid = np.arange(batch.max_length)[None, :] < batch.length[:, None]
+    ends = (response.move == _END) & valid
+    return np.where(ends.any(axis=1), np.argmax(ends, axis=1) + 1, batch.length)
 
 
 class TrialSession(Session):
