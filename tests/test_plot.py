@@ -81,22 +81,9 @@ def test_psychometric_refuses_a_task_without_two_answers():
 def test_chronometric_curve_of_a_reaction_time_task(tmp_path):
     task = {"id": "ReactionTime", "task": "PerceptualDecisionMaking"}
 
-    from neurobench.agents.base import Agent
+    from neurobench.agents import BoundedAccumulator
 
-    class Bounded(Agent):
-        """Answers when the accumulated evidence crosses a bound: faster at high coherence."""
-
-        name = "bounded"
-
-        def initial_state(self, num_envs, *, seed):
-            return np.zeros(num_envs)
-
-        def act(self, obs, state, info):
-            state = np.where(np.asarray(info["new_trial"]), 0.0, state) + obs[:, 2] - obs[:, 1]
-            go = (np.asarray(info["window"]) > 0) & (np.abs(state) > 2.0)
-            return np.where(go, np.where(state < 0, 1, 2), 0), state
-
-    records = evaluate(Bounded(), task, seed=0, n_trials=2000)
+    records = evaluate(BoundedAccumulator(bound=2.0), task, seed=0, n_trials=2000)
     from neurobench.scoring.psychometric import chronometric
 
     table = chronometric(records)

@@ -1,6 +1,6 @@
 """Agents: the protocol models implement, and the reference agents."""
 
 from neurobench.agents.base import Agent
-from neurobench.agents.reference import GuessAgent, IdealObserver, OracleAgent, RandomAgent
+from neurobench.agents.reference import BoundedAccumulator, GuessAgent, IdealObserver, OracleAgent, RandomAgent
 
-__all__ = ["Agent", "GuessAgent", "IdealObserver", "OracleAgent", "RandomAgent"]
+__all__ = ["Agent", "BoundedAccumulator", "GuessAgent", "IdealObserver", "OracleAgent", "RandomAgent"]

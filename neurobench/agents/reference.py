@@ -246,6 +246,38 @@ class _Templates:
         return self.answers[mass.argmax(axis=1)]
 
 
+class BoundedAccumulator(Agent):
+    """Accumulates a task's evidence readout (``evidence_weights``) and answers as soon as
+    the leading option leads by ``bound`` inside a response window (at the window's last
+    step otherwise): the drift-diffusion account of reaction times (Roitman & Shadlen 2002).
+    A higher bound trades speed for accuracy; on reaction-time tasks its chronometric curve
+    falls with coherence."""
+
+    name: ClassVar[str] = "bounded"
+
+    def __init__(self, bound: float = 2.0) -> None:
+        self.bound = float(bound)
+
+    def prepare(self, task: Task) -> None:
+        readout = getattr(task, "evidence_weights", None)
+        if readout is None:
+            raise InvalidParameterError(
+                f"BoundedAccumulator needs a task with an evidence readout; {task.name} has none"
+            )
+        self.weights = np.asarray(readout(), dtype=np.float64)
+
+    def initial_state(self, num_envs: int, *, seed: int) -> np.ndarray:
+        return np.zeros((num_envs, self.weights.shape[1]))
+
+    def act(self, obs: np.ndarray, state: np.ndarray, info: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        state = np.where(np.asarray(info["new_trial"])[:, None], 0.0, state) + obs @ self.weights
+        ranked = np.sort(state, axis=1)
+        lead = ranked[:, -1] - ranked[:, -2]
+        window = np.asarray(info["window"])
+        go = (window == 2) | ((window > 0) & (lead >= self.bound))
+        return np.where(go, np.argmax(state, axis=1) + 1, FIXATE), state
+
+
 class ConstantReport(Agent):
     """The same report every trial, for continuous-report tasks: ``[1, value]`` while a
     response is due, ``[-1, value]`` (fixating) otherwise."""
