@@ -159,8 +159,11 @@ def test_the_yang19_multitask_has_one_observation_size_and_the_papers_task_share
     sizes = {obs.shape}
     rng = np.random.default_rng(0)
     for _ in range(10_000):
-        obs, *_ = env.step(int(rng.integers(33)) if rng.random() < 0.05 else 0)
+        obs, _reward, terminated, truncated, _info = env.step(int(rng.integers(33)) if rng.random() < 0.05 else 0)
         sizes.add(obs.shape)
+        if terminated or truncated:
+            obs, _info = env.reset()
+            sizes.add(obs.shape)
     assert sizes == {(85,)}
     task = neurobench.make_task("Yang19")
     ids = TrialStream(task, 0).take(20_000).conditions["task"]
