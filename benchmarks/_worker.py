@@ -42,14 +42,16 @@ def random_actions(space: object, rng: np.random.Generator, shape: tuple[int, ..
 
 
 def single_env(make: Callable[[], object], steps: int, repeats: int) -> float:
-    """Steps/s of one env driven by uniformly random actions."""
+    """Steps/s of one env driven by uniformly random actions, reset when an episode ends."""
     env = make()
     env.reset(seed=0)
     actions = random_actions(env.action_space, np.random.default_rng(0), (steps,))
 
     def run() -> int:
         for action in actions:
-            env.step(action)
+            _obs, _reward, terminated, truncated, _info = env.step(action)
+            if terminated or truncated:  # NeuroBench's episodes end (a trial or step limit)
+                env.reset()
         return steps
 
     return best_rate(run, repeats)
