@@ -278,7 +278,7 @@ class TrialBuilder:
                 if isinstance(where, slice):
                     unit_array[:, where] = unit_value
                 else:
-                    np.copyto(unit_array, unit_value, where=where)
+                    np.copyto(unit_array, unit_value, where=where if unit_array.ndim == 2 else where[..., None])
 
     def any_nonzero(self, array: np.ndarray, *periods: str) -> np.ndarray:
         """Per trial: is ``array[n, T, ...]`` non-zero anywhere in ``periods``?"""
@@ -420,12 +420,16 @@ class TrialBuilder:
         return values
 
 
+NARROW_CHANNEL = 4  # units up to which a channel is written unit by unit (see _by_unit)
+
+
 def _by_unit(array: np.ndarray, value: Any) -> list[tuple[np.ndarray, Any]]:
     """Split ``array[n, T, width]`` and its ``value`` into per-unit ``[n, T]`` pieces
     (``[n, T]`` arrays pass whole). Writing a channel's strided view whole, numpy loops
     innermost over its narrow last axis (1-4 units) and the per-loop overhead dominates:
-    unit by unit, painting and adding noise ran 4-7x faster."""
-    if array.ndim == 2:
+    unit by unit, painting and adding noise ran 4-7x faster. Wide channels (rings of
+    Yang et al.'s tasks) stay whole: there the inner loop is long and one call beats many."""
+    if array.ndim == 2 or array.shape[-1] > NARROW_CHANNEL:
         return [(array, value)]
     value = np.asarray(value)
     if value.ndim == 0:
