@@ -23,6 +23,7 @@ from neurobench.tasks import (
     yang19,
 )
 from neurobench.tasks.opponents import Versus
+from neurobench.wrappers.feedback import Feedback
 from neurobench.wrappers.ground_truth import RandomGroundTruth, TrialHistoryV2
 from neurobench.wrappers.history import SideBias, TrialHistory
 from neurobench.wrappers.noise import Noise
@@ -42,6 +43,7 @@ MODIFIERS = [
     TaskSpec("TrialHistoryV2", 0, TrialHistoryV2, kind="modifier", description="Answers from a transition matrix"),
     TaskSpec("ScheduleAttr", 0, ScheduleAttr, kind="modifier", description="One parameter switched across blocks"),
     TaskSpec("Versus", 0, Versus, kind="modifier", description="A game played against a reference opponent"),
+    TaskSpec("Feedback", 0, Feedback, kind="modifier", description="The previous reward and action as inputs"),
 ]
 _YANG = "Task representations in neural networks trained to perform many cognitive tasks"
 COMPOSITIONS = [

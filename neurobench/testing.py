@@ -48,7 +48,7 @@ def check_task(task: Any, *, seed: int = 0, steps: int = 300, level_trials: int 
     playable = single_agent(built) if built.players > 1 else built
     _check_spaces(playable)
     _check_env(playable)
-    if isinstance(playable, TrialTask):
+    if isinstance(playable, TrialTask) and playable.supervised:  # its pre-sampled trials are what it shows
         _check_trials(playable, seed)
         _check_random_access(playable, seed)
     _check_determinism(playable, seed, steps)
@@ -215,9 +215,10 @@ def check_levels(task: Task, *, trials: int = 2000, seed: int = 12345) -> dict[s
 
     chance, ceiling = task.chance(), task.ceiling()
     scored = {}
-    guess = evaluate(GuessAgent(), task, seed=seed, n_trials=trials)["score"]
+    records = evaluate(GuessAgent(), task, seed=seed, n_trials=trials)
+    guess = records["score"]
     scored["guess"] = float(guess.mean())
-    error = SIGMAS * np.hypot(guess.std(ddof=1) / np.sqrt(len(guess)), chance.se) + 1e-9
+    error = SIGMAS * np.hypot(standard_error(task, records), chance.se) + 1e-9
     if abs(scored["guess"] - chance.value) > error:
         _fail(
             task,
@@ -227,12 +228,13 @@ def check_levels(task: Task, *, trials: int = 2000, seed: int = 12345) -> dict[s
         )
     noise_free = ceiling.value >= 1.0 and ceiling.kind == "exact"
     reference = OracleAgent() if noise_free else IdealObserver()
-    best = evaluate(reference, task, seed=seed, n_trials=trials)["score"]
+    records = evaluate(reference, task, seed=seed, n_trials=trials)
+    best = records["score"]
     scored["ceiling_agent"] = float(best.mean())
-    error = SIGMAS * np.hypot(best.std(ddof=1) / np.sqrt(len(best)), ceiling.se) + 1e-9
+    error = SIGMAS * np.hypot(standard_error(task, records), ceiling.se) + 1e-9
     if ceiling.kind == "bound":  # a one-sided test of "success <= bound": the spread it would have at the bound
         spread = max(float(best.var(ddof=1)), ceiling.value * (1 - ceiling.value))
-        error = SIGMAS * np.hypot(np.sqrt(spread / len(best)), ceiling.se) + 1e-9
+        error = SIGMAS * np.hypot(max(np.sqrt(spread / len(best)), standard_error(task, records)), ceiling.se) + 1e-9
         if scored["ceiling_agent"] > ceiling.value + error:
             _fail(
                 task,
@@ -247,6 +249,21 @@ def check_levels(task: Task, *, trials: int = 2000, seed: int = 12345) -> dict[s
             f"{error:.4f} ({ceiling.method})",
         )
     return scored
+
+
+def standard_error(task: Task, records: Any) -> float:
+    """Standard error of a run's success. Trials of one session are not independent where
+    the task runs sessions (a block's better arm is right for every trial of the block),
+    so there it is the spread of the sessions' means over the number of sessions."""
+    from neurobench.core.stream import SessionStream
+
+    score = records["score"]
+    if not getattr(task, "sequential", False):
+        return float(score.std(ddof=1) / np.sqrt(len(score)))
+    by_session = score.groupby(records["trial"] // SessionStream.SESSION_STRIDE).mean()
+    if len(by_session) < 2:
+        return float("inf")  # one session: its trials say nothing about another session
+    return float(by_session.std(ddof=1) / np.sqrt(len(by_session)))
 
 
 DIGEST_TRIALS = 32

@@ -148,6 +148,34 @@ class Bandit(TimedTask):
         trials.payoffs()[:, 0, :] = paid * self._magnitudes
         return trials.build(answer=best, p=p, paid=paid.astype(np.int8))
 
+    def ideal_observer(self) -> Agent:
+        """Blind: nothing in the observations tells the better arm, only the outcomes do
+        (``Feedback(Bandit)``, whose observer is :meth:`feedback_observer`)."""
+        return self.blind_policy()
+
+    def feedback_observer(self, channels: Channels) -> Agent:
+        return ArmTracker(self, channels) if "reward" in channels else self.blind_policy()
+
+    def feedback_ceiling(self, session_trials: int) -> Level:
+        """Ceiling with the outcomes shown, in sessions of ``session_trials`` trials. With
+        two correlated arms and drawn probabilities it is exact: no choice buys information,
+        so the best policy answers the likelier better arm, and after ``t`` outcomes of a
+        block ``k`` of which favour arm 1 (each ``k`` equally likely under the uniform
+        prior) it is right with probability ``max(q, 1 - q)``, ``q = P(p1 > 1/2 | k, t)``."""
+        if not (self.correlated and self.n == 2 and self.p is None):
+            return self.ceiling()
+        seen = np.arange(session_trials) % self.block_length  # outcomes of the block before each trial
+        by_count = {}
+        for t in np.unique(seen).tolist():
+            k = np.arange(t + 1)
+            q = special.betainc(1 + k, 1 + t - k, 0.5)  # P(p1 < 1/2)
+            by_count[t] = float(np.maximum(q, 1 - q).mean())
+        return Level(
+            float(np.mean([by_count[t] for t in seen.tolist()])),
+            f"exact: the likelier better arm from the Beta posterior of each block's outcomes (Bayes-optimal: "
+            f"with correlated arms no choice buys information), in sessions of {session_trials} trials",
+        )
+
     def _chance(self) -> Level:
         if self.p is not None:
             return Level(1.0, "exact: with fixed probabilities, always picking the best arm needs no feedback")
@@ -253,6 +281,44 @@ class DawTwoStep(TimedTask):
             paid2=paid[:, 1],
         )
         return batch, (state1_high.reshape(sessions, m)[:, -1])
+
+    def ideal_observer(self) -> Agent:
+        """Blind: the states shown do not tell which pays more, only the rewards do
+        (``Feedback(DawTwoStep)``, whose observer is :meth:`feedback_observer`)."""
+        return self.blind_policy()
+
+    def feedback_observer(self, channels: Channels) -> Agent:
+        return StateTracker(self, channels) if "reward" in channels else self.blind_policy()
+
+    def feedback_ceiling(self, session_trials: int) -> Level:
+        """Ceiling with the rewards shown, in sessions of ``session_trials`` trials: the
+        :class:`StateTracker` (the Bayes filter of the better state, choosing the likelier)
+        played on ``LEVEL_SESSIONS`` sessions drawn from the task's generative process.
+        When ``high_reward_p = 1 - low_reward_p`` a reward tells as much in either state,
+        so no choice buys information and the filter's choice is the best there is."""
+        rng = np.random.default_rng(0)
+        sessions, m = LEVEL_SESSIONS, session_trials
+        state1_high = (
+            rng.integers(2, size=(sessions, 1)) + np.cumsum(rng.random((sessions, m)) < self.p_switch, 1)
+        ) % 2 == 0
+        belief = np.full(sessions, 0.5)
+        correct = np.zeros((sessions, m))
+        for j in range(m):  # trials of a session in order, all sessions at once
+            belief = belief * (1 - self.p_switch) + (1 - belief) * self.p_switch
+            choice1 = belief >= 0.5
+            correct[:, j] = choice1 == state1_high[:, j]
+            reached1 = np.where(rng.random(sessions) < self.p_common, choice1, ~choice1)
+            better = reached1 == state1_high[:, j]
+            paid = rng.random(sessions) < np.where(better, self.high_reward_p, self.low_reward_p)
+            belief = state_belief(belief, reached1, paid, self.high_reward_p, self.low_reward_p)
+        per_session = correct.mean(axis=1)
+        return Level(
+            float(per_session.mean()),
+            f"estimate: the Bayes filter of the better state from the second stages' rewards, on {sessions} "
+            f"seeded sessions of {m} trials",
+            "estimate",
+            float(per_session.std(ddof=1) / np.sqrt(sessions)),
+        )
 
     def _chance(self) -> Level:
         return Level(0.5, "exact: each session starts with a random better state and switches symmetrically")
@@ -551,6 +617,90 @@ def _stimulus_steps(obs: np.ndarray, stimulus: slice) -> tuple[np.ndarray, np.nd
     is shown (outside the stimulus both inputs are exactly zero)."""
     shown = obs[:, stimulus]
     return shown[:, 1] - shown[:, 0], (shown != 0).any(axis=1)
+
+
+class ArmTracker(Agent):
+    """Bandit's observer of outcomes (``Feedback(Bandit)``): a Beta posterior over each
+    arm's probability, fresh at every block (the block length is known), and the arm of
+    the highest posterior mean. With two correlated arms (``p2 = 1 - p1``) every pull tells
+    as much about both, so no choice buys information and this greedy choice is the
+    Bayes-optimal policy; with independent arms it is a good one, not the optimum."""
+
+    name: ClassVar[str] = "arm_tracker"
+
+    def __init__(self, task: Bandit, channels: Channels) -> None:
+        self.task, self.reward = task, channels["reward"].start
+
+    def initial_state(self, num_envs: int, *, seed: int) -> dict[str, np.ndarray]:
+        arms = self.task.n
+        return {
+            "paid": np.zeros((num_envs, arms)),
+            "unpaid": np.zeros((num_envs, arms)),
+            "trials": np.zeros(num_envs, int),
+            "chosen": np.full(num_envs, -1),
+        }
+
+    def act(
+        self, obs: np.ndarray, state: dict[str, np.ndarray], info: Mapping[str, np.ndarray]
+    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        s = {k: v.copy() for k, v in state.items()}
+        new = np.asarray(info["new_trial"])
+        rows = np.flatnonzero(new & (s["chosen"] >= 0))
+        paid = obs[rows, self.reward] > 0
+        s["paid"][rows, s["chosen"][rows]] += paid
+        s["unpaid"][rows, s["chosen"][rows]] += ~paid
+        fresh_block = new & (s["trials"] % self.task.block_length == 0)
+        s["paid"][fresh_block], s["unpaid"][fresh_block] = 0.0, 0.0
+        s["trials"] += new
+        paid_for, unpaid_for = s["paid"], s["unpaid"]
+        if self.task.correlated and self.task.n == 2:  # arm 2 paying is arm 1 not paying
+            paid_for = paid_for + unpaid_for[:, ::-1]
+            unpaid_for = unpaid_for + s["paid"][:, ::-1]
+        mean = (1 + paid_for) / (2 + paid_for + unpaid_for)
+        choice = mean.argmax(axis=1)
+        s["chosen"] = np.where(new, choice, s["chosen"])
+        return choice, s
+
+
+def state_belief(belief: np.ndarray, reached1: np.ndarray, paid: np.ndarray, high: float, low: float) -> np.ndarray:
+    """P(state 1 is the better) after a second stage (state 1 if ``reached1``) paid or not."""
+    if_state1_high = np.where(reached1, np.where(paid, high, 1 - high), np.where(paid, low, 1 - low))
+    if_state2_high = np.where(reached1, np.where(paid, low, 1 - low), np.where(paid, high, 1 - high))
+    return belief * if_state1_high / (belief * if_state1_high + (1 - belief) * if_state2_high)
+
+
+class StateTracker(Agent):
+    """DawTwoStep's observer of outcomes (``Feedback(DawTwoStep)``): the posterior that
+    state 1 is the better one, updated by each second stage's reward (paid with
+    probability ``high_reward_p`` in the better state, ``low_reward_p`` in the other) and
+    by the switch probability before each trial; the first-stage choice whose common
+    transition leads to the likelier better state. The better state is hidden, so this
+    Bayes filter is the ideal observer of the choice the task scores."""
+
+    name: ClassVar[str] = "state_tracker"
+
+    def __init__(self, task: DawTwoStep, channels: Channels) -> None:
+        self.task, self.reward = task, channels["reward"].start
+        self.state1, self.state2 = channels["state1"].start, channels["state2"].start
+
+    def initial_state(self, num_envs: int, *, seed: int) -> dict[str, np.ndarray]:
+        return {"belief": np.full(num_envs, 0.5), "pending": np.zeros(num_envs, dtype=bool)}
+
+    def act(
+        self, obs: np.ndarray, state: dict[str, np.ndarray], info: Mapping[str, np.ndarray]
+    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        task, belief, pending = self.task, state["belief"], state["pending"]
+        reached1, reached2 = obs[:, self.state1] > 0.5, obs[:, self.state2] > 0.5
+        seen = pending & (reached1 | reached2)  # the second stage reached, and the reward of the choice
+        paid = obs[:, self.reward] > 0
+        updated = state_belief(belief, reached1, paid, task.high_reward_p, task.low_reward_p)
+        belief = np.where(seen, updated, belief)
+        new = np.asarray(info["new_trial"])
+        switch = task.p_switch
+        belief = np.where(new, belief * (1 - switch) + (1 - belief) * switch, belief)
+        choosing = np.asarray(info["window"]) == 2
+        action = np.where(choosing, np.where(belief >= 0.5, 1, 2), 0)
+        return action, {"belief": belief, "pending": np.where(choosing, True, pending & ~seen)}
 
 
 class SureWhenOffered(Agent):
