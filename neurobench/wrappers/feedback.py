@@ -270,6 +270,8 @@ class FeedbackEngine(Engine):
     """Any engine with the previous step's feedback appended to its observations (zero at a
     session's start and after a trial is abandoned)."""
 
+    task: Feedback
+
     def __init__(self, inner: Engine, task: Feedback) -> None:
         self.inner, self.task, self.num_envs = inner, task, inner.num_envs
         self._last = np.zeros((inner.num_envs, task.obs_channels.size - task.task.obs_channels.size), np.float32)
