@@ -103,25 +103,24 @@ def deviation_list(rows: Iterable[TaskInfo] | None = None) -> str:
 
 def baseline_table(results_dir: Path | None = None) -> str:
     """The README's baseline results: the interquartile mean of normalized scores (over
-    tasks x seeds, with its 95% CI) of each baseline on each suite's latest version that
-    has committed results, beside the guess (0) and ideal references."""
+    tasks x seeds, with its 95% CI) of each agent on each suite's latest version, and on
+    every older version a baseline was run on (results of older versions stay valid),
+    beside the guess (0) and ideal references."""
     from neurobench.scoring.leaderboard import load_submissions
 
     results_dir = ROOT / RESULTS if results_dir is None else results_dir
-    latest: dict[str, int] = {}
-    cells: dict[tuple[str, str], str] = {}
+    cells: dict[tuple[str, int, str], str] = {}
     for data in load_submissions(results_dir):
-        suite, version = data["suite"]["name"], data["suite"]["version"]
-        if version < latest.get(suite, -1):
-            continue
-        if version > latest.get(suite, -1):
-            latest[suite] = version
-            cells = {k: v for k, v in cells.items() if k[0] != suite}
         estimate = data["aggregates"]["overall"]["iqm"]
-        cells[suite, data["agent"]["name"]] = f"{estimate['point']:.2f} [{estimate['low']:.2f}, {estimate['high']:.2f}]"
-    columns = [a for a in (*BASELINES, "guess", "ideal") if any(k[1] == a for k in cells)]
+        key = (data["suite"]["name"], data["suite"]["version"], data["agent"]["name"])
+        cells[key] = f"{estimate['point']:.2f} [{estimate['low']:.2f}, {estimate['high']:.2f}]"
+    columns = [a for a in (*BASELINES, "guess", "ideal") if any(k[2] == a for k in cells)]
     if not columns:
         return "No results committed yet."
+    latest = {suite: max(v for s, v, _ in cells if s == suite) for suite, _, _ in cells}
+    rows = sorted(
+        {(s, v) for s, v, agent in cells if v == latest[s] or agent in BASELINES}, key=lambda sv: (sv[0], -sv[1])
+    )
     lines = [
         "Committed results (interquartile mean of normalized scores over tasks x seeds, 95% CI; "
         "full tables in [results/LEADERBOARD.md](results/LEADERBOARD.md)):",
@@ -129,9 +128,9 @@ def baseline_table(results_dir: Path | None = None) -> str:
         "| suite | " + " | ".join(columns) + " |",
         "|---" * (len(columns) + 1) + "|",
     ]
-    for suite in sorted(latest):
-        row = " | ".join(cells.get((suite, a), "–") for a in columns)
-        lines.append(f"| {suite} v{latest[suite]} | {row} |")
+    for suite, version in rows:
+        row = " | ".join(cells.get((suite, version, a), "–") for a in columns)
+        lines.append(f"| {suite} v{version} | {row} |")
     return "\n".join(lines)
 
 

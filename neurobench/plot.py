@@ -295,16 +295,18 @@ def breakdown(result: Any, task: str | None = None) -> Figure:
     success = np.array([[part["success"] for part in run["by_task"]] for run in runs])  # [seeds, tasks]
     chance = np.array([part["chance"] for part in runs[0]["by_task"]])
     ceiling = np.array([part["ceiling"] for part in runs[0]["by_task"]])
-    fig, ax = plt.subplots(figsize=(max(6.0, 0.32 * len(names) + 3.0), 3.6))
+    labels = [n.split(".", 1)[-1] for n in names]
+    longest = max(len(label) for label in labels)  # rotated tick labels take this much height
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.32 * len(names) + 3.0), 3.0 + 0.075 * longest))
     x = np.arange(len(names))
     ax.bar(x, success.mean(axis=0), color="tab:blue", alpha=0.75, label="success (mean over seeds)")
     for row in success:
         ax.plot(x, row, "o", color="black", ms=2.5)
     ax.hlines(chance, x - 0.4, x + 0.4, color="tab:red", lw=1.5, label="chance")
     ax.hlines(ceiling, x - 0.4, x + 0.4, color="grey", lw=1.5, ls="--", label="ceiling")
-    ax.set_xticks(x, [n.split(".", 1)[-1] for n in names], rotation=90, fontsize="small")
+    ax.set_xticks(x, labels, rotation=90, fontsize="small")
     ax.set_ylim(0, 1.05)
-    ax.set_ylabel("success (paper's criterion)")
+    ax.set_ylabel("success (each task's criterion)")
     suite = data["suite"]
     ax.set_title(
         f"{data['agent']['name']} on {runs[0]['task']} ({suite['name']} v{suite['version']}, "
