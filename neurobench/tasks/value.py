@@ -58,6 +58,11 @@ class Bandit(TimedTask):
     ``block_length`` trials of a session, as in the paper's episodes: uniformly, and for
     two ``correlated`` arms ``p2 = 1 - p1``. A trial is correct when the chosen arm is the
     more probable one; the reward is drawn with the trial.
+
+    The observation shows no outcome, so only a policy that sees the rewards can find the
+    better arm: train and score ``Feedback(Bandit)`` (the previous reward and action as
+    inputs, as Wang et al. feed their networks), whose ideal observer and exact ceiling are
+    :class:`ArmTracker` and :meth:`feedback_ceiling`. Bare, its ideal observer is blind.
     """
 
     default_timing: ClassVar = {"choice": 100}
@@ -199,6 +204,10 @@ class DawTwoStep(TimedTask):
     The trial lays out both second stages (``outcome1`` after action 1, ``outcome2`` after
     action 2) and visits the one chosen. Each session starts with a random better state
     (NeuroGym always starts with state 1, which a blind "always 1" would exploit).
+
+    The rewards are not observed, so only ``Feedback(DawTwoStep)`` (the previous reward and
+    action as inputs) can be learned; its ideal observer is the Bayes filter
+    :class:`StateTracker`. Bare, the ideal observer is blind.
     """
 
     default_timing: ClassVar = {"choice": 100, "outcome1": 100, "outcome2": 100}
