@@ -86,3 +86,31 @@ def test_the_evaluation_runs_sessions_of_the_feedback_length():
     assert len(records) == 300
     assert np.unique(session).tolist() == [0, 1, 2]
     assert sorted(position.tolist()) == sorted(list(range(100)) * 3)
+
+
+def test_feedback_goes_outermost_and_nothing_wraps_it():
+    for node in (
+        {"id": "ReactionTime", "task": {"id": "Feedback", "task": "PerceptualDecisionMaking"}},
+        {"id": "Noise", "task": BANDIT},
+        {"id": "Feedback", "task": BANDIT},
+    ):
+        with pytest.raises(InvalidParameterError, match="put Feedback outermost"):
+            neurobench.make_task(node)
+    with pytest.raises(InvalidParameterError, match="not such a task"):
+        neurobench.make_task({"id": "MultiTask", "tasks": [{"id": "Feedback", "task": "PerceptualDecisionMaking"}]})
+
+
+def test_levels_follow_the_wrapped_tasks_parameters():
+    short = neurobench.make_task({"id": "Feedback", "task": {"id": "Bandit", "params": {"block_length": 5}}})
+    assert neurobench.make_task(BANDIT).ceiling().value == pytest.approx(0.925, abs=0.001)
+    assert short.ceiling().value == pytest.approx(0.725, abs=0.001)  # 1/2, 3/4, 3/4, 13/16, 13/16 over a block of 5
+
+
+def test_a_restarted_trial_keeps_the_last_outcome_as_the_session_goes_on():
+    engine = neurobench.make_task(BANDIT).engine(2)
+    engine.reset(0)
+    result = engine.step(np.array([0, 1]))
+    engine.restart(np.array([0, 1]))
+    obs, _ = engine.observe()
+    assert np.array_equal(obs[:, -3], result.reward)
+    assert np.array_equal(obs[:, -2:], np.eye(2)[[0, 1]])

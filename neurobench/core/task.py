@@ -227,7 +227,8 @@ class Task(ABC):
         return ConstantAnswers()
 
     def _cached(self, what: str, compute: Any) -> Level:
-        key = (what, self.name, json.dumps(self.params(), sort_keys=True, default=str))
+        # the whole nested task: a modifier's own parameters leave out the task it wraps
+        key = (what, self.name, json.dumps(self.node(), sort_keys=True, default=str))
         if key not in _LEVELS:
             _LEVELS[key] = compute()
         return _LEVELS[key]

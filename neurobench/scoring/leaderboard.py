@@ -219,7 +219,8 @@ def _html(by_suite: dict[tuple[str, int], list[dict[str, Any]]]) -> str:
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8"><title>NeuroBench leaderboard</title>',
         "<style>body{font-family:sans-serif;margin:2em;max-width:80em}table{border-collapse:collapse;margin:1em 0}"
-        "th,td{border:1px solid #ccc;padding:4px 8px;text-align:right;white-space:nowrap}th{cursor:pointer;background:#f4f4f4}"
+        "th,td{border:1px solid #ccc;padding:4px 8px;text-align:right;white-space:nowrap}"
+        "th{cursor:pointer;background:#f4f4f4}"
         "td:first-child{text-align:left}tr.privileged{color:#777;font-style:italic}.flag{color:#c00}"
         ".note{color:#555}small{color:#666}</style></head><body>",
         "<h1>NeuroBench leaderboard</h1>",

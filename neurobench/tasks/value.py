@@ -166,14 +166,14 @@ class Bandit(TimedTask):
         two correlated arms and drawn probabilities it is exact: no choice buys information,
         so the best policy answers the likelier better arm, and after ``t`` outcomes of a
         block ``k`` of which favour arm 1 (each ``k`` equally likely under the uniform
-        prior) it is right with probability ``max(q, 1 - q)``, ``q = P(p1 > 1/2 | k, t)``."""
+        prior) it is right with probability ``max(q, 1 - q)``, ``q = P(p1 < 1/2 | k, t)``."""
         if not (self.correlated and self.n == 2 and self.p is None):
             return self.ceiling()
         seen = np.arange(session_trials) % self.block_length  # outcomes of the block before each trial
         by_count = {}
         for t in np.unique(seen).tolist():
             k = np.arange(t + 1)
-            q = special.betainc(1 + k, 1 + t - k, 0.5)  # P(p1 < 1/2)
+            q = special.betainc(1 + k, 1 + t - k, 0.5)  # P(p1 < 1/2): the answer is right with max(q, 1 - q)
             by_count[t] = float(np.maximum(q, 1 - q).mean())
         return Level(
             float(np.mean([by_count[t] for t in seen.tolist()])),

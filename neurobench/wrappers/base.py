@@ -46,6 +46,11 @@ class TaskWrapper(TrialTask):
                 f"{type(self).__name__} modifies pre-sampled trials; {kind} is not a trial task (a closed loop "
                 f"such as a game cannot be modified this way)"
             )
+        if not self.task.supervised:  # its engine adds inputs to the trials (Feedback): nothing can go around it
+            raise InvalidParameterError(
+                f"{type(self).__name__} modifies pre-sampled trials, but {self.task.name} adds inputs as it is "
+                f"played; put {self.task.name.split('(')[0]} outermost"
+            )
         self.validate()
 
     def validate(self) -> None:

@@ -268,7 +268,8 @@ class Feedback(TaskWrapper):
 
 class FeedbackEngine(Engine):
     """Any engine with the previous step's feedback appended to its observations (zero at a
-    session's start and after a trial is abandoned)."""
+    session's start; a new episode or an abandoned trial does not end the session, so the
+    last outcome stays, in the single env and the vector env alike)."""
 
     task: Feedback
 
@@ -294,8 +295,7 @@ class FeedbackEngine(Engine):
         return result
 
     def restart(self, envs: np.ndarray) -> None:
-        self.inner.restart(envs)
-        self._last[envs] = 0.0
+        self.inner.restart(envs)  # the session goes on: the last outcome stays what was seen
 
     def observe(self) -> tuple[np.ndarray, StepView]:
         obs, view = self.inner.observe()
@@ -325,3 +325,6 @@ class OnInnerTask(Agent):
 
     def act(self, obs: np.ndarray, state: Any, info: Mapping[str, np.ndarray]) -> tuple[np.ndarray, Any]:
         return self.agent.act(obs[:, : self.inner.obs_channels.size], state, info)
+
+    def hidden(self, state: Any) -> np.ndarray | None:
+        return self.agent.hidden(state)

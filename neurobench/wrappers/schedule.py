@@ -121,7 +121,7 @@ class MultiTask(TrialTask):
         if not built:
             raise InvalidParameterError("MultiTask needs at least one task, got none")
         for task in built:
-            if not isinstance(task, TrialTask) or task.sequential or task.continuous:
+            if not isinstance(task, TrialTask) or task.sequential or task.continuous or not task.supervised:
                 raise InvalidParameterError(
                     f"MultiTask interleaves independent trials with discrete actions; {task.name} is not such a task"
                 )
