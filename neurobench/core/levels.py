@@ -92,3 +92,11 @@ def blind_chance(task: TrialTask) -> Level:
 def uniform(answers: int, windows: int = 1) -> Level:
     """Exact chance of a task whose every window has ``answers`` equally likely answers."""
     return Level(float(answers) ** -windows, f"exact: {answers} equally likely answers per window, {windows} window(s)")
+
+
+def session_estimate(per_session: np.ndarray, method: str) -> Level:
+    """A level estimated by playing seeded sessions: the mean of the sessions' successes,
+    with the standard error of that mean (sessions are independent, their trials are not)."""
+    return Level(
+        float(per_session.mean()), method, "estimate", float(per_session.std(ddof=1) / np.sqrt(len(per_session)))
+    )

@@ -25,6 +25,7 @@ from neurobench.agents.base import Agent
 from neurobench.core.channels import Channels
 from neurobench.core.checks import check_int, check_values
 from neurobench.core.errors import InvalidParameterError
+from neurobench.core.levels import session_estimate
 from neurobench.core.registry import TaskSpec
 from neurobench.core.rules import LAST, FixateThenChoose, Kind, ResponseRule
 from neurobench.core.task import Level, Paper, TimedTask
@@ -350,12 +351,10 @@ class HierarchicalReasoning(TimedTask):
             belief.learn(np.arange(sessions), reported, right, confidence[:, j])
         per_session = correct.mean(axis=1)
         who = "the interval judged from its steps" if use_stimulus else "a fixed side (blind to the flashes)"
-        return Level(
-            float(per_session.mean()),
+        return session_estimate(
+            per_session,
             f"estimate: the Bayes tracker of the rule and its block from its trials' outcomes, with {who}, on "
             f"{sessions} seeded sessions of {m} trials",
-            "estimate",
-            float(per_session.std(ddof=1) / np.sqrt(sessions)),
         )
 
 

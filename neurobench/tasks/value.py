@@ -31,6 +31,7 @@ from neurobench.agents.base import Agent
 from neurobench.core.channels import Channels
 from neurobench.core.checks import check_int, check_number, check_values
 from neurobench.core.errors import InvalidParameterError
+from neurobench.core.levels import session_estimate
 from neurobench.core.registry import TaskSpec
 from neurobench.core.rules import AnyChoice, Branching, FixateThenChoose, ResponseRule
 from neurobench.core.task import Level, Paper, TimedTask
@@ -321,12 +322,10 @@ class DawTwoStep(TimedTask):
             paid = rng.random(sessions) < np.where(better, self.high_reward_p, self.low_reward_p)
             belief = state_belief(belief, reached1, paid, self.high_reward_p, self.low_reward_p)
         per_session = correct.mean(axis=1)
-        return Level(
-            float(per_session.mean()),
+        return session_estimate(
+            per_session,
             f"estimate: the Bayes filter of the better state from the second stages' rewards, on {sessions} "
             f"seeded sessions of {m} trials",
-            "estimate",
-            float(per_session.std(ddof=1) / np.sqrt(sessions)),
         )
 
     def _chance(self) -> Level:
@@ -901,12 +900,10 @@ class ChangingEnvironment(TimedTask):
             belief = context_belief(belief, chosen, right, confidence[:, j], self.cxt_ch_prob)
         per_session = correct.mean(axis=1)
         who = "the ideal observer of the motion" if use_stimulus else "a fixed side (blind to the motion)"
-        return Level(
-            float(per_session.mean()),
+        return session_estimate(
+            per_session,
             f"estimate: the Bayes tracker of the context from its answers' outcomes, with {who}, on "
             f"{sessions} seeded sessions of {m} trials",
-            "estimate",
-            float(per_session.std(ddof=1) / np.sqrt(sessions)),
         )
 
 

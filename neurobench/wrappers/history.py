@@ -30,6 +30,7 @@ from scipy import stats
 from neurobench.agents.base import Agent
 from neurobench.core.checks import check_int, check_number
 from neurobench.core.errors import InvalidParameterError, UnknownNameError
+from neurobench.core.levels import session_estimate
 from neurobench.core.task import Level
 from neurobench.core.trials import TrialBatch
 from neurobench.wrappers.base import TaskWrapper
@@ -125,12 +126,10 @@ class AnswerSchedule(TaskWrapper):
             correct[:, j] = predictor.guess(state, rows) == wanted[:, j]
             predictor.observe(state, rows, wanted[:, j])
         per_session = correct.mean(axis=1)
-        return Level(
-            float(per_session.mean()),
+        return session_estimate(
+            per_session,
             f"estimate: the best history-only predictor on {CHANCE_SESSIONS} sessions of {self.session_trials} trials "
             f"(answers are {self.condition}; the inner task's stimulus ignored)",
-            "estimate",
-            float(per_session.std(ddof=1) / np.sqrt(CHANCE_SESSIONS)),
         )
 
     def blind_policy(self) -> Agent:
