@@ -373,14 +373,17 @@ class TrialSession(Session):
         """Move to the next trial of the stream, drawing a new chunk when needed."""
         self._row += 1
         if self._chunk is None or self._row >= self._chunk.n:
-            self._chunk = self._next_batch()
+            self._chunk = chunk = self._next_batch()
             if not self._continuous:
-                self._tables = tabulate(self.task, self._chunk)
+                self._tables = tabulate(self.task, chunk)
+            # per-trial values as lists once per chunk: numpy scalars cost a call each
+            self._lengths, self._indices = chunk.length.tolist(), chunk.index.tolist()
+            self._conditions = {name: values.tolist() for name, values in chunk.conditions.items()}
             self._row = 0
         row, chunk = self._row, self._chunk
-        self._length = length = int(chunk.length[row])
+        self._length = length = self._lengths[row]
         self._obs = chunk.obs[row]
-        self._index = int(chunk.index[row])
+        self._index = self._indices[row]
         # plain lists: indexing them is several times faster than numpy scalars
         self._target = chunk.target[row, :length].tolist()
         self._phase = chunk.phase[row, :length].tolist()
@@ -417,15 +420,18 @@ class TrialSession(Session):
         if self._answered_at >= 0:
             opened = next(i for i, w in enumerate(self._window) if w > 0)
             rt = float((self._answered_at - opened + 1) * self.task.dt)
-        return {
+        record = {
             "index": self._index,
             "outcome": OUTCOME_NAMES[outcome],
             "reward": self._trial_reward,
             "score": score,
             "response": self._response,
             "rt": rt,
-            **self._chunk.trial_conditions(self._row),
         }
+        row = self._row
+        for name, values in self._conditions.items():
+            record[name] = values[row]
+        return record
 
     def _checked_continuous(self, action: Any) -> list[float]:
         values = action.tolist() if isinstance(action, np.ndarray) else action
