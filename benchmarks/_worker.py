@@ -41,17 +41,25 @@ def random_actions(space: object, rng: np.random.Generator, shape: tuple[int, ..
     return rng.uniform(low, high, size=(*shape, *low.shape)).astype(np.float32)
 
 
-def single_env(make: Callable[[], object], steps: int, repeats: int) -> float:
-    """Steps/s of one env driven by uniformly random actions, reset when an episode ends."""
+def single_env(
+    make: Callable[[], object], steps: int, repeats: int, target: Callable[[Any, dict], Any] | None = None
+) -> float:
+    """Steps/s of one env, reset when an episode ends. Actions are uniformly random, or,
+    with ``target``, the current step's target action (``target(env, info)``): random play
+    ends most trials at their first step, while an agent that follows the task plays them
+    through, which is what a trained agent costs."""
     env = make()
-    env.reset(seed=0)
+    _obs, info = env.reset(seed=0)
     actions = random_actions(env.action_space, np.random.default_rng(0), (steps,))
 
     def run() -> int:
+        nonlocal info
         for action in actions:
-            _obs, _reward, terminated, truncated, _info = env.step(action)
+            if target is not None:
+                action = target(env, info)
+            _obs, _reward, terminated, truncated, info = env.step(action)
             if terminated or truncated:  # NeuroBench's episodes end (a trial or step limit)
-                env.reset()
+                _obs, info = env.reset()
         return steps
 
     return best_rate(run, repeats)
@@ -110,6 +118,15 @@ def neurogym_task(gym: Any, ngym: Any, task: str, name: str, config: dict) -> li
     out: list[dict] = []
     if "single" in config["measures"]:
         guarded(out, task, "single", lambda: single_env(lambda: gym.make(env_id), config["steps"], config["repeats"]))
+    if "target" in config["measures"]:  # NeuroGym's target of the step about to be taken
+        guarded(
+            out,
+            task,
+            "single_target",
+            lambda: single_env(
+                lambda: gym.make(env_id), config["steps"], config["repeats"], lambda env, _info: env.unwrapped.gt_now
+            ),
+        )
     for n in config.get("vector_sizes", []):
         if n > config.get("neurogym_max_envs", 16):
             continue
@@ -161,6 +178,15 @@ def neurobench_task(gym: Any, neurobench: Any, label: str, built: Any, config: d
             label,
             "single",
             lambda: single_env(lambda: neurobench.make(built), config["steps"], config["repeats"]),
+        )
+    if "target" in config["measures"] and built.players == 1:  # the target of the step about to be taken
+        guarded(
+            out,
+            label,
+            "single_target",
+            lambda: single_env(
+                lambda: neurobench.make(built), config["steps"], config["repeats"], lambda _env, info: info["target"]
+            ),
         )
     for n in config.get("vector_sizes", []):
         steps = max(config["vector_env_steps"] // n, 10)

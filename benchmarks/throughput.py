@@ -10,7 +10,8 @@ alternating (NeuroGym, NeuroBench, NeuroGym, ...), on the tasks both have; the t
 per-task medians over rounds and the ratio NeuroBench / NeuroGym. Machines are shared and
 noisy: compare the ratios, which are measured in the same run, not the absolute rates.
 
-Measures: ``single`` (one env, random actions, steps/s), ``vecN`` (N envs, env-steps/s;
+Measures: ``single`` (one env, random actions, steps/s), ``single_target`` (one env
+playing each step's target action, so trials run through as a trained agent's do), ``vecN`` (N envs, env-steps/s;
 NeuroGym's is gymnasium's SyncVectorEnv, run up to 16 envs), ``dsB`` (supervised dataset,
 batch B x seq_len 100, timesteps/s). Results go to ``benchmarks/out/`` as CSV and JSON.
 """
@@ -192,7 +193,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--tasks", nargs="*", help="only these tasks")
     parser.add_argument(
-        "--measures", nargs="*", choices=["single", "vec", "dataset"], default=["single", "vec", "dataset"]
+        "--measures",
+        nargs="*",
+        choices=["single", "target", "vec", "dataset"],
+        default=["single", "target", "vec", "dataset"],
+        help="target: the single env playing each step's target action (trials played through)",
     )
     parser.add_argument("--vector-sizes", type=int, nargs="*", default=[16, 256, 1024])
     parser.add_argument("--dataset-batches", type=int, nargs="*", default=[32, 256])
