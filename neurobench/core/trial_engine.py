@@ -379,6 +379,8 @@ class TrialSession(Session):
             # per-trial values as lists once per chunk: numpy scalars cost a call each
             self._lengths, self._indices = chunk.length.tolist(), chunk.index.tolist()
             self._conditions = {name: values.tolist() for name, values in chunk.conditions.items()}
+            table = None if self._continuous else self.task.table
+            self._windows = self.task.rule.window_code(chunk.phase) if table is None else table.window.take(chunk.phase)
             self._row = 0
         row, chunk = self._row, self._chunk
         self._length = length = self._lengths[row]
@@ -386,11 +388,10 @@ class TrialSession(Session):
         self._index = self._indices[row]
         # plain lists: indexing them is several times faster than numpy scalars
         self._target = chunk.target[row, :length].tolist()
-        self._phase = chunk.phase[row, :length].tolist()
-        if self._continuous:
-            self._window = self.task.rule.window_code(chunk.phase[row, :length]).tolist()
+        self._window = self._windows[row, :length].tolist()
+        if self._continuous:  # continuous rules respond by phase
+            self._phase = chunk.phase[row, :length].tolist()
         else:
-            self._window = self.task.table.window.take(chunk.phase[row, :length]).tolist()
             tables = self._tables
             # plain lists index fastest, but converting a trial's [steps, actions] rows costs as
             # much as playing it: with many actions (rings) read entries in place instead, so a
@@ -435,19 +436,18 @@ class TrialSession(Session):
 
     def _checked_continuous(self, action: Any) -> list[float]:
         values = action.tolist() if isinstance(action, np.ndarray) else action
-        space = self.task.action_space
         try:
-            ok = len(values) == self._n_actions and all(
-                lo <= float(v) <= hi for v, lo, hi in zip(values, self._low, self._high, strict=True)
-            )
-        except (TypeError, ValueError):
-            ok = False
-        if not ok:  # NaN fails every comparison
+            floats = [float(v) for v in values]
+        except (TypeError, ValueError):  # not a sequence of numbers
+            floats = []
+        if len(floats) != self._n_actions or not all(  # NaN fails every comparison
+            lo <= v <= hi for v, lo, hi in zip(floats, self._low, self._high, strict=True)
+        ):
             raise InvalidActionError(
-                f"action {action!r} is not in {space} of {self.task.name}: give {self._n_actions} finite numbers "
-                f"within [{self._low}, {self._high}]"
+                f"action {action!r} is not in {self.task.action_space} of {self.task.name}: give {self._n_actions} "
+                f"finite numbers within [{self._low}, {self._high}]"
             )
-        return [float(v) for v in values]
+        return floats
 
 
 def check_error(task: TrialTask, action: Any) -> InvalidActionError:
