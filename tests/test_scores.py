@@ -11,6 +11,7 @@ from neurobench.agents import GuessAgent, IdealObserver
 from neurobench.agents.base import Agent
 from neurobench.agents.games import Constant, RandomPlay
 from neurobench.evaluate import evaluate
+from neurobench.scoring import leaderboard
 from neurobench.scoring.metrics import check_scorable, normalized
 
 
@@ -156,3 +157,32 @@ def test_tasks_state_how_each_chance_and_ceiling_was_obtained():
         assert chance.method
         assert ceiling.method
         assert (chance.se > 0) == (chance.kind == "estimate"), info.name
+
+
+def _run(outcome: str, ceiling: float, ceiling_se: float = 0.0) -> dict:
+    success = outcome.count("c") / len(outcome)
+    return {
+        "metrics": {"success": success, "n_trials": len(outcome)},
+        "ceiling": {"value": ceiling, "se": ceiling_se},
+        "trials": {"outcome": outcome},
+    }
+
+
+def test_the_leaderboard_flags_a_success_above_the_ceiling_beyond_its_sessions_error_only():
+    rng = np.random.default_rng(0)
+    # sessions of 100 trials whose success differs by session, as a bandit's blocks make it:
+    # 0.95 overall, above a ceiling of 0.925 by 3.6 binomial errors but by 1.5 session errors
+    sessions = ["".join(np.where(rng.random(100) < p, "c", "f")) for p in [1.0, 0.9] * 5]
+    clustered = _run("".join(sessions), ceiling=0.925)
+    assert clustered["metrics"]["success"] - 0.925 > 3 * np.sqrt(0.95 * 0.05 / 1000)
+    assert not leaderboard.flags(clustered)
+    independent = _run("".join(np.where(rng.random(1000) < 0.99, "c", "f")), ceiling=0.925)
+    assert leaderboard.flags(independent)
+    assert not leaderboard.flags(_run(independent["trials"]["outcome"], ceiling=0.925, ceiling_se=0.03))
+    assert not leaderboard.flags(_run("c" * 900 + "f" * 100, ceiling=0.9))
+
+
+def test_a_perfect_run_is_not_flagged_against_a_ceiling_just_below_one():
+    # a ceiling of 0.99989 gives 1,000 correct trials in a row nine times in ten
+    assert not leaderboard.flags(_run("c" * 1000, ceiling=0.99989))
+    assert leaderboard.flags(_run("c" * 1000, ceiling=0.98))

@@ -26,6 +26,7 @@ STAT_COLUMNS = ("iqm", "mean", "median", "optimality_gap")
 OUTPUTS = ("LEADERBOARD.md", "leaderboard.csv", "leaderboard.html")
 PRIVILEGED = {"neurobench.agents.OracleAgent", "neurobench.agents.reference.OracleAgent"}
 FLAG_SIGMAS = 3.0
+FLAG_BLOCKS = 10  # consecutive blocks of trials whose means give an error robust to sessions
 FLAG = "⚑"
 
 
@@ -50,10 +51,29 @@ def load_submissions(results_dir: Path) -> list[dict[str, Any]]:
 
 def flags(run: dict[str, Any]) -> bool:
     """Whether a run's success exceeds its ceiling beyond the sampling error of both."""
-    success, n = run["metrics"]["success"], run["metrics"]["n_trials"]
     ceiling = run["ceiling"]
-    error = FLAG_SIGMAS * np.hypot(np.sqrt(max(success * (1 - success), 1e-12) / n), ceiling.get("se", 0.0))
-    return bool(success > ceiling["value"] + error)
+    error = FLAG_SIGMAS * np.hypot(success_se(run), ceiling.get("se", 0.0))
+    return bool(run["metrics"]["success"] > ceiling["value"] + error)
+
+
+def success_se(run: dict[str, Any]) -> float:
+    """Standard error of a run's success: the larger of the binomial one and that of the
+    means of ``FLAG_BLOCKS`` consecutive blocks of its trials (stream order). The binomial
+    error is taken at the success or at the ceiling, whichever is nearer 1/2: a success of
+    1 is no evidence against a ceiling of 0.9999. Trials of one session are not
+    independent where a block fixes the answer (a bandit's better arm for 100 trials), and
+    then the binomial error is several times too small."""
+    success, n, ceiling = run["metrics"]["success"], run["metrics"]["n_trials"], run["ceiling"]["value"]
+    binomial = float(np.sqrt(max(success * (1 - success), ceiling * (1 - ceiling), 1e-12) / n))
+    trials = run["trials"]
+    if "score" in trials:
+        scores = np.asarray(trials["score"], dtype=float)
+    else:
+        scores = (np.frombuffer(trials["outcome"].encode(), dtype=np.uint8) == ord("c")).astype(float)
+    if len(scores) < 2 * FLAG_BLOCKS:
+        return binomial
+    means = [block.mean() for block in np.array_split(scores, FLAG_BLOCKS)]
+    return max(binomial, float(np.std(means, ddof=1) / np.sqrt(FLAG_BLOCKS)))
 
 
 def build(results_dir: Path) -> dict[str, str]:
