@@ -20,9 +20,6 @@ from neurobench.core.stream import SessionStream, TrialStream
 from neurobench.core.task import TrialTask
 from neurobench.core.trials import TrialBatch
 
-REFILL_LANES = 4  # a refill draws this many lanes' worth of trials ...
-REFILL_BYTES = 32 * 2**20  # ... unless their observations would take more than this
-
 
 class TrialPool:
     """Trials for ``lanes`` lanes (see the module docstring).
@@ -108,20 +105,12 @@ class TrialPool:
         reserve = self.batch.take(np.arange(self._next_row, self.batch.n))
         parts = [self.batch.take(in_use), reserve]
         have = reserve.n
-        while have < max(needed, self._refill_size()):
+        while have < max(needed, self.lanes, self.ahead):
             parts.append(self._stream.take(self.task.chunk_size))
             have += parts[-1].n
         self._use(TrialBatch.concat(parts))
         self._next_row = len(in_use)
         return np.arange(len(in_use))
-
-    def _refill_size(self) -> int:
-        """Trials to have in reserve after a refill. A refill copies the trials still in
-        use, so drawing several lanes' worth at once spreads that copy over more trials;
-        the pool's observations stay within ``REFILL_BYTES`` (wide tasks refill more often)."""
-        floor = max(self.lanes, self.ahead)
-        per_trial = max(self.batch.obs[:1].nbytes, 1)
-        return max(floor, min(REFILL_LANES * floor, REFILL_BYTES // per_trial))
 
     # -- sessions ------------------------------------------------------------------------
     def _deal_sessions(self, lanes: np.ndarray, in_use: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
