@@ -11,9 +11,10 @@ per-task medians over rounds and the ratio NeuroBench / NeuroGym. Machines are s
 noisy: compare the ratios, which are measured in the same run, not the absolute rates.
 
 Measures: ``single`` (one env, random actions, steps/s), ``single_target`` (one env
-playing each step's target action, so trials run through as a trained agent's do), ``vecN`` (N envs, env-steps/s;
-NeuroGym's is gymnasium's SyncVectorEnv, run up to 16 envs), ``dsB`` (supervised dataset,
-batch B x seq_len 100, timesteps/s). Results go to ``benchmarks/out/`` as CSV and JSON.
+playing each step's target action, so trials run through as a trained agent's do),
+``vecN`` (N envs, env-steps/s; NeuroGym's is gymnasium's SyncVectorEnv, run up to 16
+envs), ``dsB`` (supervised dataset, batch B x seq_len 100, timesteps/s). Results go to
+``benchmarks/out/`` as CSV and JSON.
 """
 
 from __future__ import annotations

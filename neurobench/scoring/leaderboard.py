@@ -19,7 +19,14 @@ from typing import Any
 
 import numpy as np
 
-from neurobench.scoring.results import SubmissionError, aggregates, existing_results, validate, write_text
+from neurobench.scoring.results import (
+    SubmissionError,
+    aggregates,
+    existing_results,
+    trial_scores,
+    validate,
+    write_text,
+)
 from neurobench.suites import latest_versions
 
 STAT_COLUMNS = ("iqm", "mean", "median", "optimality_gap")
@@ -65,11 +72,7 @@ def success_se(run: dict[str, Any]) -> float:
     then the binomial error is several times too small."""
     success, n, ceiling = run["metrics"]["success"], run["metrics"]["n_trials"], run["ceiling"]["value"]
     binomial = float(np.sqrt(max(success * (1 - success), ceiling * (1 - ceiling), 1e-12) / n))
-    trials = run["trials"]
-    if "score" in trials:
-        scores = np.asarray(trials["score"], dtype=float)
-    else:
-        scores = (np.frombuffer(trials["outcome"].encode(), dtype=np.uint8) == ord("c")).astype(float)
+    scores = trial_scores(run["trials"])
     if len(scores) < 2 * FLAG_BLOCKS:
         return binomial
     means = [block.mean() for block in np.array_split(scores, FLAG_BLOCKS)]

@@ -102,6 +102,15 @@ def subtask_breakdown(trials: Mapping[str, Any], task: Any) -> list[dict[str, An
     return out
 
 
+def trial_scores(trials: Mapping[str, Any]) -> np.ndarray:
+    """Each trial's score from a run's compact trials: the stored scores, else 1 for a
+    correct trial and 0 otherwise."""
+    if "score" in trials:
+        return np.asarray(trials["score"], dtype=float)
+    correct = ord(OUTCOME_CODES["correct"])
+    return (np.frombuffer(trials["outcome"].encode(), dtype=np.uint8) == correct).astype(float)
+
+
 def metrics_of(trials: Mapping[str, Any], chance: float, ceiling: float, task: str) -> dict[str, Any]:
     """Every metric of a run, from its compact trials."""
     from neurobench.scoring.metrics import normalized
