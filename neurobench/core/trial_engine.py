@@ -32,7 +32,7 @@ from neurobench.core.trials import TrialBatch
 
 _NONE, _MISS = int(Outcome.NONE), int(Outcome.MISS)
 _END, _SKIP = int(Move.END), int(Move.SKIP)
-_EAGER_ENTRIES = 512  # (steps x actions) of a trial up to which the single env converts its tables to lists
+_EAGER_ENTRIES = 512  # (steps x actions) of a chunk's longest trial up to which the single env lists its tables
 
 
 class TrialEngine(Engine):
@@ -109,11 +109,8 @@ class TrialEngine(Engine):
     def observe(self) -> tuple[np.ndarray, StepView]:
         flat = self._rows * self._horizon + self._t
         target = self._target.take(flat, axis=0)
-        phase = self._phase.take(flat)
-        table = cast(LookupTable, self._table)  # None only for continuous rules
-        window = self.task.rule.window_code(phase) if self._continuous else table.window.take(phase)
         batch = cast(TrialBatch, self._batch)  # dealt by reset()
-        view = StepView(batch.index.take(self._rows), self._t.copy(), target, window, self._new.copy())
+        view = StepView(batch.index.take(self._rows), self._t.copy(), target, self._window.take(flat), self._new.copy())
         return self._obs.take(flat, axis=0), view
 
     def periods(self) -> np.ndarray:
@@ -178,6 +175,12 @@ class TrialEngine(Engine):
         self._payoff = None if batch.payoff is None else batch.payoff.reshape(-1)
         self._credit = None if batch.credit is None else batch.credit.reshape(-1)
         self._length = batch.length
+        if self._continuous:
+            window = self.task.rule.window_code(batch.phase)
+        else:
+            window = cast(LookupTable, self._table).window.take(batch.phase)
+        self._window = window.reshape(-1)
+        self._opened = np.argmax(window > 0, axis=1)  # each trial's first response-window step
 
     def _records(self, rows: np.ndarray, ended: np.ndarray) -> dict[str, np.ndarray]:
         """Per-environment records of the trials that ended (meaningful where ``ended``).
@@ -206,9 +209,7 @@ class TrialEngine(Engine):
         rt = np.full(len(rows), -1.0)
         done = np.flatnonzero(ended & (self._answered_at >= 0))
         if len(done):
-            window = self.task.rule.window_code(cast(TrialBatch, self._batch).phase[rows[done]]) > 0
-            opened = np.argmax(window, axis=1)
-            rt[done] = (self._answered_at[done] - opened + 1) * self.task.dt
+            rt[done] = (self._answered_at[done] - self._opened.take(rows[done]) + 1) * self.task.dt
         return rt
 
 
@@ -275,6 +276,12 @@ class TrialSession(Session):
     """One environment of a trial task, stepped by list lookup (see the module docstring)."""
 
     task: TrialTask
+    # the current trial's tables: flat lists, or [steps, actions] arrays read in place
+    _reward: Any
+    _event: Any
+    _next: Any
+    _answered: Any
+    _credit: Any
     # the current trial's running totals (set by _begin_trial)
     _outcome: int
     _trial_reward: float
@@ -285,6 +292,7 @@ class TrialSession(Session):
         self._n_actions = task.n_actions
         self._continuous = task.rule.continuous
         self._lazy = False  # see _begin_trial
+        self._flat: dict[str, list] | None = None  # a chunk's tables as flat lists (see _use_chunk)
         self._next_batch: Any = None
         self._chunk: TrialBatch | None = None
         self._t = 0
@@ -328,19 +336,20 @@ class TrialSession(Session):
                 a = -1
             if not 0 <= a < self._n_actions:
                 raise check_error(self.task, action)
-            if self._lazy:  # wide tables: read the one entry instead of converting the trial's rows
+            if self._lazy:  # wide tables: read the one entry in place
                 reward = self._reward.item(t, a)
                 event = self._event.item(t, a)
                 next_t = self._next.item(t, a)
                 answered = self._answered.item(t, a)
             else:
-                reward = self._reward[t][a]
-                event = self._event[t][a]
-                next_t = self._next[t][a]
-                answered = self._answered[t][a]
+                k = t * self._n_actions + a
+                reward = self._reward[k]
+                event = self._event[k]
+                next_t = self._next[k]
+                answered = self._answered[k]
             response = a
             if answered and self._credit is not None:
-                self._score *= self._credit.item(t, a) if self._lazy else self._credit[t][a]
+                self._score *= self._credit.item(t, a) if self._lazy else self._credit[t * self._n_actions + a]
         if event > self._outcome:
             self._outcome = event
         if answered:
@@ -373,42 +382,60 @@ class TrialSession(Session):
         """Move to the next trial of the stream, drawing a new chunk when needed."""
         self._row += 1
         if self._chunk is None or self._row >= self._chunk.n:
-            self._chunk = chunk = self._next_batch()
-            if not self._continuous:
-                self._tables = tabulate(self.task, chunk)
-            # per-trial values as lists once per chunk: numpy scalars cost a call each
-            self._lengths, self._indices = chunk.length.tolist(), chunk.index.tolist()
-            self._conditions = {name: values.tolist() for name, values in chunk.conditions.items()}
-            table = None if self._continuous else self.task.table
-            self._windows = self.task.rule.window_code(chunk.phase) if table is None else table.window.take(chunk.phase)
-            self._row = 0
+            self._use_chunk(self._next_batch())
         row, chunk = self._row, self._chunk
+        assert chunk is not None
         self._length = length = self._lengths[row]
         self._obs = chunk.obs[row]
         self._index = self._indices[row]
-        # plain lists: indexing them is several times faster than numpy scalars
-        self._target = chunk.target[row, :length].tolist()
-        self._window = self._windows[row, :length].tolist()
+        first = row * self._horizon  # the trial's first step in the chunk's flat lists
+        self._window = self._windows[first : first + length]
         if self._continuous:  # continuous rules respond by phase
+            self._target = chunk.target[row, :length].tolist()
             self._phase = chunk.phase[row, :length].tolist()
         else:
+            self._target = self._targets[first : first + length]
+        if self._flat is not None:  # a flat run of [steps x actions] entries per table
+            start, stop = first * self._n_actions, (first + length) * self._n_actions
+            flat = self._flat
+            self._reward, self._event = flat["reward"][start:stop], flat["event"][start:stop]
+            self._next, self._answered = flat["next"][start:stop], flat["answered"][start:stop]
+            self._credit = flat["credit"][start:stop] if "credit" in flat else None
+        elif not self._continuous:  # wide tables are read in place (see _use_chunk)
             tables = self._tables
-            # plain lists index fastest, but converting a trial's [steps, actions] rows costs as
-            # much as playing it: with many actions (rings) read entries in place instead, so a
-            # trial ended early (a broken fixation) costs only the steps it had
-            self._lazy = length * self._n_actions > _EAGER_ENTRIES
-            convert = (lambda rows: rows) if self._lazy else (lambda rows: rows.tolist())
-            self._reward = convert(tables["reward"][row, :length])
-            self._event = convert(tables["event"][row, :length])
-            self._next = convert(tables["next"][row, :length])
-            self._answered = convert(tables["answered"][row, :length])
-            self._credit = convert(tables["credit"][row, :length]) if "credit" in tables else None
+            self._reward, self._event = tables["reward"][row], tables["event"][row]
+            self._next, self._answered = tables["next"][row], tables["answered"][row]
+            self._credit = tables["credit"][row] if "credit" in tables else None
         self._t = 0
         self._outcome = 0  # worst event so far (an Outcome code, as a plain int for speed)
         self._trial_reward = 0.0
         self._response = -1
         self._answered_at = -1
         self._score = 1.0
+
+    def _use_chunk(self, chunk: TrialBatch) -> None:
+        """Convert a new chunk's per-trial values to flat lists once: indexing lists is
+        several times faster than numpy scalars, and a slice per trial costs far less than
+        a conversion per trial, which is what keeps one-step trials (bandits) cheap. Flat,
+        not nested: millions of small lists would wake the garbage collector. Tables of
+        trials with many steps times actions (rings) stay arrays, read entry by entry: a
+        trial ended early (a broken fixation) then costs only the steps it had."""
+        self._chunk = chunk
+        self._row = 0
+        self._horizon = chunk.max_length
+        self._lengths, self._indices = chunk.length.tolist(), chunk.index.tolist()
+        self._conditions = {name: values.tolist() for name, values in chunk.conditions.items()}
+        windows = (
+            self.task.rule.window_code(chunk.phase) if self._continuous else self.task.table.window.take(chunk.phase)
+        )
+        self._windows = windows.reshape(-1).tolist()
+        self._opened = np.argmax(windows > 0, axis=1).tolist()  # each trial's first response-window step
+        if self._continuous:
+            return
+        self._targets = chunk.target.reshape(-1).tolist()
+        self._tables = tabulate(self.task, chunk)
+        self._lazy = chunk.max_length * self._n_actions > _EAGER_ENTRIES
+        self._flat = None if self._lazy else {name: table.reshape(-1).tolist() for name, table in self._tables.items()}
 
     def _trial_record(self) -> dict[str, Any]:
         assert self._chunk is not None
@@ -419,8 +446,7 @@ class TrialSession(Session):
             score = 0.0 if outcome >= _MISS else self._score
         rt = -1.0
         if self._answered_at >= 0:
-            opened = next(i for i, w in enumerate(self._window) if w > 0)
-            rt = float((self._answered_at - opened + 1) * self.task.dt)
+            rt = float((self._answered_at - self._opened[self._row] + 1) * self.task.dt)
         record = {
             "index": self._index,
             "outcome": OUTCOME_NAMES[outcome],
