@@ -29,6 +29,8 @@ from neurobench.core.registry import make_task
 from neurobench.core.rules import OUTCOME_NAMES
 from neurobench.core.task import Task
 
+EVALUATION_ENVS = 64  # envs an evaluation steps in lockstep by default
+
 
 @dataclass
 class Steps:
@@ -107,7 +109,7 @@ def evaluate(
     *,
     seed: int,
     n_trials: int,
-    num_envs: int = 64,
+    num_envs: int = EVALUATION_ENVS,
     on_trials: Callable[[int], None] | None = None,
     record_steps: bool = False,
     prepare: bool = True,
