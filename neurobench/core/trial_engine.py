@@ -362,11 +362,18 @@ class TrialSession(Session):
             self._begin_trial()
             info = self._info(0, True)
             info["trial"] = record
-        else:
-            self._t = next_t
-            info = self._info(next_t, False)
-        info["gt"] = gt
-        return self._obs[self._t], reward, info
+            info["gt"] = gt
+            return self._obs[0], reward, info
+        self._t = next_t
+        info = {  # _info(next_t, False), inlined: this is the single env's hot path
+            "target": self._target[next_t],
+            "window": self._window[next_t],
+            "step": next_t,
+            "trial_index": self._index,
+            "new_trial": False,
+            "gt": gt,
+        }
+        return self._obs[next_t], reward, info
 
     # -- internals -----------------------------------------------------------------
     def _info(self, t: int, new_trial: bool) -> dict[str, Any]:
