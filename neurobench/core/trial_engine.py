@@ -24,7 +24,7 @@ import numpy as np
 from neurobench.core.engine import Engine, Session, StepResult, StepView, check_actions
 from neurobench.core.errors import InvalidActionError
 from neurobench.core.pool import TrialPool
-from neurobench.core.rules import OUTCOME_NAMES, LookupTable, Move, Outcome
+from neurobench.core.rules import OUTCOME_NAMES, Move, Outcome
 from neurobench.core.seeding import Seed
 from neurobench.core.stream import lane_reader
 from neurobench.core.task import TrialTask
@@ -175,10 +175,7 @@ class TrialEngine(Engine):
         self._payoff = None if batch.payoff is None else batch.payoff.reshape(-1)
         self._credit = None if batch.credit is None else batch.credit.reshape(-1)
         self._length = batch.length
-        if self._continuous:
-            window = self.task.rule.window_code(batch.phase)
-        else:
-            window = cast(LookupTable, self._table).window.take(batch.phase)
+        window = window_codes(self.task, batch.phase)
         self._window = window.reshape(-1)
         self._opened = np.argmax(window > 0, axis=1)  # each trial's first response-window step
 
@@ -211,6 +208,12 @@ class TrialEngine(Engine):
         if len(done):
             rt[done] = (self._answered_at[done] - self._opened.take(rows[done]) + 1) * self.task.dt
         return rt
+
+
+def window_codes(task: TrialTask, phase: np.ndarray) -> np.ndarray:
+    """Response-window codes (0 outside, 1 inside, 2 on a window's last step) of ``phase``
+    codes: read from the lookup table for discrete rules, from the rule for continuous ones."""
+    return task.rule.window_code(phase) if task.rule.continuous else task.table.window.take(phase)
 
 
 def tabulate(task: TrialTask, chunk: TrialBatch) -> dict[str, np.ndarray]:
@@ -432,9 +435,7 @@ class TrialSession(Session):
         self._horizon = chunk.max_length
         self._lengths, self._indices = chunk.length.tolist(), chunk.index.tolist()
         self._conditions = {name: values.tolist() for name, values in chunk.conditions.items()}
-        windows = (
-            self.task.rule.window_code(chunk.phase) if self._continuous else self.task.table.window.take(chunk.phase)
-        )
+        windows = window_codes(self.task, chunk.phase)
         self._windows = windows.reshape(-1).tolist()
         self._opened = np.argmax(windows > 0, axis=1).tolist()  # each trial's first response-window step
         if self._continuous:
