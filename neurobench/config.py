@@ -45,6 +45,7 @@ class RunConfig:
     agent: Any = None
     run_dir: str = "runs"
     overwrite: bool = False
+    reuse: list[str] = field(default_factory=list)  # run dirs whose identical finished jobs are adopted
     launcher: Launcher = Launcher.local
     ray: RayConfig = field(default_factory=RayConfig)
     progress: str = "auto"  # auto: bars on a terminal, a line per job otherwise; true; false

@@ -27,6 +27,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -96,7 +97,7 @@ def score_run(task: Task, records: pd.DataFrame) -> dict[str, Any]:
         "chance": chance.as_dict(),
         "ceiling": ceiling.as_dict(),
         "trials": trials,
-        "metrics": metrics_of(trials, chance.value, ceiling.value, task.name),
+        "metrics": metrics_of(trials, chance.value, ceiling.value, task),
     }
     if multitask:
         scored["by_task"] = subtask_breakdown(trials, task)
@@ -227,30 +228,100 @@ class RunDir:
 
     def finished(self, jobs: list[Job], eval_trials: int) -> dict[str, tuple[dict[str, Any], pd.DataFrame]]:
         """Finished jobs of this configuration with complete records; others run again."""
-        done = {}
-        for job in jobs:
-            path = self.path / "jobs" / f"{job.key}.json"
-            if not path.exists():
-                continue
-            try:
-                run = json.loads(path.read_text())
-                if not isinstance(run, dict) or run.get("fingerprint") != self.fingerprint:
-                    raise ValueError(
-                        "it belongs to another configuration" if isinstance(run, dict) else "not an object"
-                    )
-                records = pd.read_csv(self.path / "records" / f"{job.key}.csv")
-                if len(records) != eval_trials or not {"outcome", "score", "reward"} <= set(records.columns):
-                    raise ValueError(f"its records hold {len(records)} trials, not {eval_trials}")
-            except (ValueError, OSError, KeyError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
-                log.warning("job %s will run again: %s", job.key, error)
-                continue
-            done[job.key] = (run, records)
-        return done
+        return _finished_in(self.path, self.fingerprint, jobs, eval_trials)
+
+    def adopt(self, jobs: list[Job], suite: Suite, agent_config: dict[str, Any], sources: list[Path]) -> int:
+        """Copy in the finished jobs of other run dirs that are the same job as one of
+        ``jobs`` (same :func:`job_identity`): a suite's new version that changes one task
+        retrains only that task. Returns how many were adopted."""
+        wanted = {job_identity(agent_config, job, suite): job for job in jobs}
+        adopted = 0
+        for source in sources:
+            theirs = _run_of(source)
+            their_jobs = {job_identity(theirs.agent, job, theirs.suite): job for job in theirs.suite.jobs()}
+            matches = {identity: job for identity, job in their_jobs.items() if identity in wanted}
+            found = _finished_in(source, theirs.fingerprint, list(matches.values()), theirs.suite.eval_trials)
+            for identity, their_job in matches.items():
+                if their_job.key not in found:
+                    continue
+                job = wanted.pop(identity)
+                run, records = found[their_job.key]
+                origin = f"{theirs.suite.name} v{theirs.suite.version} ({theirs.suite.hash}) job {their_job.key}"
+                run.update(key=job.key, index=job.index, task=job.task.label, adopted_from=origin)
+                model = source.resolve() / "work" / their_job.key / MODEL
+                if model.is_dir() and not (self.workdir(job.key) / MODEL).exists():
+                    shutil.copytree(model, self.workdir(job.key) / MODEL)
+                self.save({k: v for k, v in run.items() if k != "fingerprint"}, records)
+                log.info("job %s adopted from %s (job %s)", job.key, source, their_job.key)
+                adopted += 1
+        return adopted
 
     def save(self, run: dict[str, Any], records: pd.DataFrame) -> None:
         """Records first, then the job file: a job counts as done only once both exist."""
         write_text(self.path / "records" / f"{run['key']}.csv", records.to_csv(index=False))
         write_json(self.path / "jobs" / f"{run['key']}.json", {**run, "fingerprint": self.fingerprint})
+
+
+def job_identity(agent_config: Mapping[str, Any], job: Job, suite: Suite) -> str:
+    """Everything a job's records follow from: the agent, the task (with its versions), the
+    seeds and the suite's budget, evaluation length and environments, not its label."""
+    return content_hash(
+        {
+            "agent": dict(agent_config),
+            "task": job.task.build().node(),
+            "seed": job.seed,
+            "eval_seed": job.eval_seed,
+            "budget": suite.budget,
+            "eval_trials": suite.eval_trials,
+            "num_envs": suite.num_envs,
+        }
+    )
+
+
+@dataclass(frozen=True)
+class _OtherRun:
+    """What :meth:`RunDir.adopt` reads of another run directory."""
+
+    suite: Suite
+    agent: dict[str, Any]
+    fingerprint: str
+
+
+def _run_of(path: Path) -> _OtherRun:
+    """The suite, agent and fingerprint of the run in ``path`` (read, not locked)."""
+    stamp = Path(path) / "run.json"
+    try:
+        data = json.loads(stamp.read_text())
+        suite = Suite.from_definition(data["definition"])
+        return _OtherRun(suite, dict(data["agent"]), str(data["fingerprint"]))
+    except (OSError, ValueError, KeyError, TypeError, NeuroBenchError) as error:
+        raise InvalidParameterError(
+            f"reuse={path}: not a readable run directory ({stamp}: {error}); give the run_dir of a finished or "
+            "interrupted run"
+        ) from None
+
+
+def _finished_in(
+    path: Path, fingerprint: str, jobs: list[Job], eval_trials: int
+) -> dict[str, tuple[dict[str, Any], pd.DataFrame]]:
+    """The jobs of ``jobs`` finished in ``path`` under ``fingerprint``, with complete records."""
+    done = {}
+    for job in jobs:
+        file = path / "jobs" / f"{job.key}.json"
+        if not file.exists():
+            continue
+        try:
+            run = json.loads(file.read_text())
+            if not isinstance(run, dict) or run.get("fingerprint") != fingerprint:
+                raise ValueError("it belongs to another configuration" if isinstance(run, dict) else "not an object")
+            records = pd.read_csv(path / "records" / f"{job.key}.csv")
+            if len(records) != eval_trials or not {"outcome", "score", "reward"} <= set(records.columns):
+                raise ValueError(f"its records hold {len(records)} trials, not {eval_trials}")
+        except (ValueError, OSError, KeyError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+            log.warning("job %s in %s will not be used: %s", job.key, path, error)
+            continue
+        done[job.key] = (run, records)
+    return done
 
 
 def _difference(path: Path, previous: Mapping[str, Any], current: Mapping[str, Any]) -> str:
@@ -298,7 +369,13 @@ def _run(
     _attach_log(run_dir.path)
     jobs = suite.jobs()
     finished: dict[str, dict[str, Any]] = {}
-    for key, (run_, records) in run_dir.finished(jobs, suite.eval_trials).items():
+    own = run_dir.finished(jobs, suite.eval_trials)
+    missing = [job for job in jobs if job.key not in own]
+    if missing and cfg.reuse:
+        adopted = run_dir.adopt(missing, suite, agent_config, [Path(p) for p in cfg.reuse])
+        log.info("adopted %d of %d jobs to do from reuse=%s", adopted, len(missing), list(cfg.reuse))
+        own = run_dir.finished(jobs, suite.eval_trials)
+    for key, (run_, records) in own.items():
         job = next(j for j in jobs if j.key == key)
         run_.update(score_run(job.task.build(), records))  # this version's scoring, from the trials
         finished[key] = {k: v for k, v in run_.items() if k != "fingerprint"}

@@ -4,12 +4,15 @@ scores, and the native vector env."""
 import numpy as np
 import pytest
 from pettingzoo.test import parallel_api_test, parallel_seed_test
+from scipy import stats
 
 import neurobench
 from neurobench import InvalidActionError
 from neurobench.agents.games import Constant, Exploiter, RandomPlay
 from neurobench.evaluate import evaluate
-from neurobench.tasks.opponents import PredictiveOpponent, TitForTat
+from neurobench.scoring.metrics import normalized, run_metrics
+from neurobench.tasks.opponents import PredictiveOpponent, ProbingTitForTat, TitForTat
+from neurobench.tasks.partners import SENSITIVITY_LIMIT
 
 GAMES = ["MatchingPennies", "PrisonersDilemma", "JointPerceptualDecision"]
 
@@ -141,3 +144,76 @@ def test_joint_decision_normalization_spans_deferring_to_pooling():
 
     ideal = float(evaluate(IdealObserver(), task, seed=1, n_trials=3000)["score"].mean())
     assert chance.value - 0.03 < ideal <= ceiling.value + 0.02
+
+
+def test_joint_decision_sensitivity_reads_one_observer_as_one_and_pooling_as_root_two():
+    from neurobench.tasks.partners import JointObserver, dyad_sensitivity, pooled_bound
+
+    game = neurobench.make_task("JointPerceptualDecision")
+    observer = JointObserver(game)
+    alone = float(np.mean(stats.norm.cdf(observer.mu / observer.s)))
+    assert dyad_sensitivity(game, alone) == pytest.approx(1.0, abs=1e-9)
+    assert dyad_sensitivity(game, pooled_bound(game)) == pytest.approx(np.sqrt(2), abs=1e-9)
+    assert dyad_sensitivity(game, 0.5) == pytest.approx(0.0, abs=1e-9)
+    assert dyad_sensitivity(game, 1.0) == SENSITIVITY_LIMIT
+    assert dyad_sensitivity(game, 0.0) == -SENSITIVITY_LIMIT
+
+
+def test_joint_decision_places_random_play_near_minus_one_on_sensitivity_and_near_minus_four_on_accuracy():
+    """Version 1 normalized accuracy, whose whole range from deferring to pooling is under
+    4 points: random play (success about 0.70) read -4, and that one task set a suite's IQM.
+    Both versions have the same trials, chance and ceiling; only the scale differs."""
+    task = neurobench.make_task(
+        {"id": "Versus", "task": "JointPerceptualDecision-v2", "params": {"session_trials": 500}}
+    )
+    records = evaluate(RandomPlay(), task, seed=3, n_trials=2000, num_envs=4)
+    on_sensitivity = run_metrics(records, task)["normalized"]
+    on_accuracy = normalized(float(records["score"].mean()), task.chance().value, task.ceiling().value)
+    assert -5.0 < on_accuracy < -3.0
+    assert -1.6 < on_sensitivity < -0.7
+    version_one = neurobench.make_task({"id": "Versus", "task": "JointPerceptualDecision-v1"})
+    assert version_one.score_scale(0.7) == 0.7
+    assert task.score_scale(0.7) != 0.7
+
+
+def test_probing_tit_for_tat_exploits_a_lapse_let_pass_until_the_partner_defects():
+    opponent = ProbingTitForTat(error=0.0)
+    state = opponent.init(2)
+    rows = np.arange(2)
+    # trial 1: both cooperate; trial 2: it lapses (defects unprovoked) in both sessions
+    opponent.update(state, rows, theirs=np.array([0, 0]), mine=np.array([0, 0]), won=np.zeros(2))
+    opponent.update(state, rows, theirs=np.array([0, 0]), mine=np.array([1, 1]), won=np.zeros(2))
+    assert state["lapse"].all()
+    assert state["next"].tolist() == [0, 0]
+    # trial 3: session 0 lets it pass, session 1 punishes
+    opponent.update(state, rows, theirs=np.array([0, 1]), mine=np.array([0, 0]), won=np.zeros(2))
+    assert state["exploit"].tolist() == [True, False]
+    assert state["next"].tolist() == [1, 1]
+    # session 0 keeps being exploited while it cooperates, and the exploitation ends when it defects
+    opponent.update(state, rows[:1], theirs=np.array([0]), mine=np.array([1]), won=np.zeros(1))
+    assert state["exploit"][0]
+    assert state["next"][0] == 1
+    assert not state["lapse"][0]
+    opponent.update(state, rows[:1], theirs=np.array([1]), mine=np.array([1]), won=np.zeros(1))
+    assert not state["exploit"][0]
+    assert state["next"][0] == 1
+
+
+def test_against_probing_tit_for_tat_cooperation_pays_and_against_wsls_defection_pays_as_much():
+    """Why the multiagent suite's prisoner's dilemma moved from wsls to prober (v3): a
+    learner maximizing juice should be led to what the score counts, mutual cooperation."""
+    from neurobench.agents.games import Retaliator, WinStayLoseShiftPlayer
+
+    def play(agent, opponent):
+        task = neurobench.make_task({"id": "Versus", "task": "PrisonersDilemma", "params": {"opponent": opponent}})
+        records = evaluate(agent, task, seed=4, n_trials=2000, num_envs=4)
+        return float(records["score"].mean()), float(records["reward"].mean())
+
+    defect, reader = play(Constant(2), "prober"), play(Retaliator(), "prober")
+    assert reader[0] > 0.8
+    assert defect[0] == 0.0
+    assert reader[1] > defect[1] + 1.0
+    assert play(Constant(1), "prober")[0] < 0.2  # a blind cooperator is exploited
+    wsls_defect, wsls_reader = play(Constant(2), "wsls"), play(WinStayLoseShiftPlayer(), "wsls")
+    assert wsls_reader[0] > 0.85
+    assert wsls_defect[1] >= wsls_reader[1]

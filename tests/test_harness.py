@@ -155,6 +155,45 @@ def test_adding_a_task_makes_a_new_suite_version_and_old_results_stay_valid(tmp_
         suites_module.known_suites.cache_clear()
 
 
+def test_a_new_suite_version_adopts_the_unchanged_jobs_of_the_previous_ones_run(tmp_path, monkeypatch):
+    import neurobench.suites as suites_module
+
+    conf = tmp_path / "suites"
+    shutil.copytree(ROOT / "conf" / "suites", conf)
+    latest = suite_versions("quick")[-1]
+    text = (conf / "quick" / f"v{latest}.yaml").read_text()
+    assert "delay: 1000" in text
+    changed = text.replace(f"version: {latest}", f"version: {latest + 1}").replace("delay: 1000", "delay: 800")
+    (conf / "quick" / f"v{latest + 1}.yaml").write_text(changed)
+    monkeypatch.setattr(suites_module, "_frozen_root", lambda: conf)
+    suites_module.known_suites.cache_clear()
+    try:
+        old = harness.run(config("suite=quick", f"suite.version={latest}", "agent=guess", run_dir=tmp_path / "old"))
+        calls = []
+        original = harness.run_job
+        monkeypatch.setattr(harness, "run_job", lambda *a, **k: calls.append(a[1].key) or original(*a, **k))
+        reuse = f"reuse=[{tmp_path / 'old'}]"
+        newer = f"suite.version={latest + 1}"
+        new = harness.run(config("suite=quick", newer, "agent=guess", reuse, run_dir=tmp_path / "new"))
+        assert calls == ["01-DelayMatchSample-seed0"]  # only the changed task ran
+        adopted = new["runs"][0]
+        assert (
+            adopted["adopted_from"] == f"quick v{latest} ({old['suite']['hash']}) job 00-PerceptualDecisionMaking-seed0"
+        )
+        assert adopted["trials"] == old["runs"][0]["trials"]
+        assert adopted["metrics"] == old["runs"][0]["metrics"]
+        validate(new)
+        calls.clear()  # another agent's jobs are other jobs: nothing is adopted
+        harness.run(config("suite=quick", newer, "agent=random", reuse, run_dir=tmp_path / "other"))
+        assert calls == ["00-PerceptualDecisionMaking-seed0", "01-DelayMatchSample-seed0"]
+        with pytest.raises(NeuroBenchError, match=r"reuse=.*nowhere: not a readable run directory"):
+            harness.run(
+                config("suite=quick", "agent=oracle", f"reuse=[{tmp_path / 'nowhere'}]", run_dir=tmp_path / "x")
+            )
+    finally:
+        suites_module.known_suites.cache_clear()
+
+
 def test_quick_suite_end_to_end(quick_results):
     result = json.loads(quick_results["oracle"].read_text())
     assert result["suite"]["name"] == "quick"

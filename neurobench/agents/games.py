@@ -57,6 +57,21 @@ class RandomPlay(_Chooser):
         return state["rng"].integers(1, self.n_choices + 1, size=len(rows))
 
 
+class Biased(_Chooser):
+    """Chooses the first option with probability ``p`` and the second otherwise, at random
+    each trial: blind to the partner, yet a mostly-cooperating player's random defections
+    can end a partner's exploitation, so the best blind player may be biased."""
+
+    name: ClassVar[str] = "biased_play"
+
+    def __init__(self, p: float) -> None:
+        self.p = p
+        self.label = f"first choice with probability {p:g}"
+
+    def choose(self, obs: np.ndarray, state: dict[str, Any], rows: np.ndarray) -> np.ndarray:
+        return np.where(state["rng"].random(len(rows)) < self.p, 1, 2)
+
+
 class Constant(_Chooser):
     """The same choice every trial (action ``choice``)."""
 
@@ -103,6 +118,27 @@ class WinStayLoseShiftPlayer(_Chooser):
         stay = payoff >= PrisonersDilemma.DROPS[0, 0, 0]
         choice = np.where(stay, mine, 1 - mine)
         return np.where(mine < 0, 0, choice) + 1
+
+
+class Retaliator(_Chooser):
+    """Cooperates, and defects once after each unprovoked defection of the other player
+    (one not answering its own defection the trial before), then forgives: the best known
+    partner of a tit-for-tat that takes unpunished lapses as licence to exploit."""
+
+    name: ClassVar[str] = "retaliator"
+    label = "retaliate once per unprovoked defection"
+
+    def initial_state(self, num_envs: int, *, seed: int) -> dict[str, Any]:
+        state = super().initial_state(num_envs, seed=seed)
+        state["before"] = np.zeros(num_envs, dtype=np.int64)  # its own choice two trials back
+        return state
+
+    def choose(self, obs: np.ndarray, state: dict[str, Any], rows: np.ndarray) -> np.ndarray:
+        mine, theirs, _ = _feedback(self.channels, obs, rows)
+        unprovoked = (theirs == 1) & (state["before"][rows] == 0)
+        known = mine >= 0
+        state["before"][rows[known]] = mine[known]
+        return np.where(unprovoked, 1, 0) + 1
 
 
 class Exploiter(_Chooser):

@@ -213,6 +213,15 @@ class Task(ABC):
         """Best achievable success (a proven bound or a labelled estimate; cached)."""
         return self._cached("ceiling", self._ceiling)
 
+    def score_scale(self, success: float) -> float:
+        """Where a success rate sits on the scale normalized scores are taken on.
+
+        Most tasks normalize success itself. A task whose papers compare performance on
+        another monotone scale (a dyad's psychometric sensitivity) maps success onto it, so
+        that chance, ceiling and an agent are spaced as the papers space them.
+        """
+        return success
+
     @abstractmethod
     def _chance(self) -> Level: ...
 

@@ -3,12 +3,14 @@
 Success is the mean of the trials' scores: 1 for a correct trial, 0 for a failed, missed
 or aborted one (as in Yang et al. 2019), and partial credit where a task gives it (an
 opt-out). Accuracy counts answered trials only. The normalized score puts the task's
-chance (the best stimulus-blind policy) at 0 and its ceiling at 1; it is not clipped, so
-a score below 0 says an agent does worse than ignoring the stimulus.
+chance (the best stimulus-blind policy) at 0 and its ceiling at 1, on the task's score
+scale (success itself, unless its papers measure on another: ``Task.score_scale``); it is
+not clipped, so a score below 0 says an agent does worse than ignoring the stimulus.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -34,7 +36,7 @@ def run_metrics(records: pd.DataFrame, task: Task) -> dict[str, Any]:
         "abort_rate": int(counts.get("abort", 0)) / n,
         "miss_rate": int(counts.get("miss", 0)) / n,
         "reward_per_trial": float(records["reward"].mean()),
-        "normalized": normalized(success, chance.value, ceiling.value, task.name),
+        "normalized": normalized(success, chance.value, ceiling.value, task.name, task.score_scale),
     }
 
 
@@ -49,10 +51,18 @@ def check_scorable(task: Task) -> tuple[Level, Level]:
     return chance, ceiling
 
 
-def normalized(success: float, chance: float, ceiling: float, task: str = "the task") -> float:
-    """(success - chance) / (ceiling - chance): 0 at chance, 1 at the ceiling."""
+def normalized(
+    success: float,
+    chance: float,
+    ceiling: float,
+    task: str = "the task",
+    scale: Callable[[float], float] = float,
+) -> float:
+    """(s(success) - s(chance)) / (s(ceiling) - s(chance)) on the task's score scale ``s``:
+    0 at chance, 1 at the ceiling."""
     if not ceiling - chance >= MIN_RANGE:
         raise InvalidParameterError(
             f"{task} cannot be scored: its ceiling {ceiling:.4f} is not above its chance {chance:.4f}"
         )
-    return (success - chance) / (ceiling - chance)
+    low, high = scale(chance), scale(ceiling)
+    return (scale(success) - low) / (high - low)

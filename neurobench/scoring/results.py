@@ -29,8 +29,9 @@ from typing import Any
 import numpy as np
 
 from neurobench.core.errors import NeuroBenchError
+from neurobench.core.task import Task
 from neurobench.scoring.aggregate import STATISTICS, aggregate
-from neurobench.scoring.metrics import METRICS, check_scorable
+from neurobench.scoring.metrics import METRICS, check_scorable, normalized
 from neurobench.suites import Suite, content_hash, known_suites
 
 SCHEMA = "neurobench.result/2"
@@ -80,8 +81,6 @@ def compact_trials(
 def subtask_breakdown(trials: Mapping[str, Any], task: Any) -> list[dict[str, Any]]:
     """Per task of a multitask task: its trials' metrics against its own chance and
     ceiling (the success of a mix says little about each task)."""
-    from neurobench.scoring.metrics import check_scorable
-
     index = np.asarray(trials["task"])
     scores = trials.get("score")
     out = []
@@ -96,7 +95,7 @@ def subtask_breakdown(trials: Mapping[str, Any], task: Any) -> list[dict[str, An
         if scores is not None:
             part["score"] = [scores[i] for i in rows]
         chance, ceiling = check_scorable(sub)
-        metrics = metrics_of(part, chance.value, ceiling.value, sub.name)
+        metrics = metrics_of(part, chance.value, ceiling.value, sub)
         metrics.pop("reward_per_trial")
         out.append({"task": sub.name, "chance": chance.value, "ceiling": ceiling.value, **metrics})
     return out
@@ -111,10 +110,8 @@ def trial_scores(trials: Mapping[str, Any]) -> np.ndarray:
     return (np.frombuffer(trials["outcome"].encode(), dtype=np.uint8) == correct).astype(float)
 
 
-def metrics_of(trials: Mapping[str, Any], chance: float, ceiling: float, task: str) -> dict[str, Any]:
-    """Every metric of a run, from its compact trials."""
-    from neurobench.scoring.metrics import normalized
-
+def metrics_of(trials: Mapping[str, Any], chance: float, ceiling: float, task: Task) -> dict[str, Any]:
+    """Every metric of a run, from its compact trials (normalized on ``task``'s score scale)."""
     outcome = trials["outcome"]
     n = len(outcome)
     counts = {code: outcome.count(code) for code in _CODES}
@@ -128,7 +125,7 @@ def metrics_of(trials: Mapping[str, Any], chance: float, ceiling: float, task: s
         "abort_rate": counts["a"] / n,
         "miss_rate": counts["m"] / n,
         "reward_per_trial": trials["reward_total"] / n,
-        "normalized": normalized(success, chance, ceiling, task),
+        "normalized": normalized(success, chance, ceiling, task.name, task.score_scale),
     }
 
 
@@ -402,7 +399,7 @@ def _check_score(run: Mapping[str, Any], key: tuple[str, int], task: Any) -> Non
         )
     metrics = run["metrics"]
     _require(isinstance(metrics, dict), f"run {key}: metrics must be an object")
-    recomputed = metrics_of(run["trials"], chance.value, ceiling.value, task.name)
+    recomputed = metrics_of(run["trials"], chance.value, ceiling.value, task)
     _check_breakdown(run, key, task)
     for name in ("n_trials", *METRICS):
         claimed, actual = metrics.get(name), recomputed[name]

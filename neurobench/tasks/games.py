@@ -35,6 +35,7 @@ from neurobench.core.trials import NOISE_CLIP
 
 FAMILY = "multiagent"
 MISS = -1  # no choice in the window
+SENSITIVITY_VERSION = 2  # the joint decision's first version scored on the dyad's sensitivity
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -271,6 +272,14 @@ class JointPerceptualDecision(ChoiceGame):
     choice and a binary confidence. Chance is the accuracy of the partner alone (an agent
     that ignores the stimulus and defers to its partner reaches it); the ceiling bound is
     the optimal pooling of both observers' evidence, as if all of it were shared.
+
+    Scores are normalized on the dyad's sensitivity (from version 2), as
+    Bahrami et al. compare dyads with their members: success is mapped to the slope ``k``
+    of a psychometric curve ``P(correct | coh) = Phi(k mu_coh / s)`` over the task's
+    coherences (one ideal observer alone has ``k = 1``, pooled evidence ``k = sqrt 2``).
+    In accuracy the whole range from deferring to pooling is under 4 points, so random
+    play would read -4; on sensitivity it reads about -1, as on the other tasks.
+    Version 1 (the same trials) normalizes success itself.
     """
 
     cohs: tuple[float, ...] = (0.0, 3.2, 6.4, 12.8, 25.6, 51.2)
@@ -285,6 +294,18 @@ class JointPerceptualDecision(ChoiceGame):
         check_values("cohs", self.cohs, minimum=0)
         check_number("sigma", self.sigma, minimum=0)
         check_number("reveal", self.reveal, minimum=0)
+
+    @property
+    def on_sensitivity(self) -> bool:
+        """Whether scores are normalized on the dyad's sensitivity (version 2 on)."""
+        return self.version >= SENSITIVITY_VERSION
+
+    def score_scale(self, success: float) -> float:
+        if not self.on_sensitivity:
+            return success
+        from neurobench.tasks.partners import dyad_sensitivity
+
+        return dyad_sensitivity(self, success)
 
     @property
     def period_names(self) -> tuple[str, ...]:
@@ -471,21 +492,24 @@ SPECS = [
             "paper's monkeys played each other).",
         ),
     ),
-    TaskSpec(
-        "JointPerceptualDecision",
-        1,
-        JointPerceptualDecision,
-        {},
-        FAMILY,
-        ("multi-agent", "game", "perceptual", "confidence", "cooperation"),
-        Paper(
-            "Bahrami et al. (2010)",
-            "Optimally interacting minds",
-            "https://www.science.org/doi/10.1126/science.1185718",
-        ),
-        deviations=(
-            "Two observers with their own noise report a choice and a confidence, see each other's, and decide "
-            "jointly, as in Bahrami et al. (NeuroGym has no such task).",
-        ),
+    *(
+        TaskSpec(
+            "JointPerceptualDecision",
+            version,
+            JointPerceptualDecision,
+            {},
+            FAMILY,
+            ("multi-agent", "game", "perceptual", "confidence", "cooperation"),
+            Paper(
+                "Bahrami et al. (2010)",
+                "Optimally interacting minds",
+                "https://www.science.org/doi/10.1126/science.1185718",
+            ),
+            deviations=(
+                "Two observers with their own noise report a choice and a confidence, see each other's, and decide "
+                "jointly, as in Bahrami et al. (NeuroGym has no such task).",
+            ),
+        )
+        for version in (1, SENSITIVITY_VERSION)  # the same trials; version 2 scores on sensitivity
     ),
 ]

@@ -118,6 +118,45 @@ class WinStayLoseShift(Opponent):
 
 
 @dataclass
+class ProbingTitForTat(Opponent):
+    """Tit-for-tat that treats its own lapses as probes, as Axelrod's (1980) TESTER probed
+    once: it cooperates first, then copies the other player's last choice, executing the
+    other choice by mistake with probability ``error``. When it has defected unprovoked (a
+    lapse) and the other player cooperates on the next trial, letting it pass, it defects
+    until the other player defects.
+
+    Against it a blind cooperator is exploited from the first lapse on, and a defector is
+    met with defection: 2 drops a trial against 4 for mutual cooperation, and an unprovoked
+    defection costs more than it gains (``T + S < 2R``). So mutual cooperation is what pays
+    most, and reaching it takes reading the partner: punish each lapse once, then forgive.
+    (Against win-stay lose-shift, always defecting pays as much as cooperating, since the
+    paper's drops have ``T + P = 2R``.)"""
+
+    error: float = 0.05
+
+    def init(self, n: int) -> dict[str, np.ndarray]:
+        return {
+            "next": np.zeros(n, dtype=np.int64),
+            "exploit": np.zeros(n, dtype=bool),
+            "lapse": np.zeros(n, dtype=bool),
+        }
+
+    def probs(self, game: ChoiceGame, state: dict[str, np.ndarray], rows: np.ndarray) -> np.ndarray:
+        intended = np.eye(game.n_choices)[state["next"][rows]]
+        return intended * (1 - self.error) + (1 - intended) * self.error / (game.n_choices - 1)
+
+    def update(
+        self, state: dict[str, np.ndarray], rows: np.ndarray, theirs: np.ndarray, mine: np.ndarray, won: np.ndarray
+    ) -> None:
+        cooperated = theirs == 0
+        passed = state["lapse"][rows] & cooperated  # its last lapse went unpunished
+        exploit = (state["exploit"][rows] | passed) & cooperated  # until the other player defects
+        state["lapse"][rows] = (mine == 1) & (state["next"][rows] == 0) & ~exploit
+        state["exploit"][rows] = exploit
+        state["next"][rows] = np.where(exploit, 1, theirs)
+
+
+@dataclass
 class PredictiveOpponent(Opponent):
     """The matching-pennies computer of Barraclough et al. (2004), algorithm 1 or 2 (see
     the module docstring). Counts are kept per session, over every completed trial, for
@@ -195,6 +234,7 @@ OPPONENTS: dict[type, dict[str, Any]] = {
         "algorithm2": lambda: PredictiveOpponent(with_rewards=True),
     },
     PrisonersDilemma: {
+        "prober": ProbingTitForTat,
         "wsls": WinStayLoseShift,
         "tit_for_tat": TitForTat,
         "always_cooperate": lambda: ConstantChoice(0),
@@ -209,6 +249,7 @@ DEFAULT_OPPONENTS: dict[type, str] = {
     JointPerceptualDecision: "ideal",
 }
 LEVEL_SESSIONS = 48  # sessions the reference players play to estimate chance and ceiling
+BLIND_BIASES = (0.6, 0.7, 0.8, 0.85, 0.9, 0.95)  # the biased random players among the blind ones
 
 
 @dataclass(frozen=True, eq=False)
@@ -374,6 +415,9 @@ class Versus(StepTask):
         return obs[:, 0], Now(target, now.window[:, 0], now.step, now.period)
 
     # -- scores ------------------------------------------------------------------------
+    def score_scale(self, success: float) -> float:
+        return self.game.score_scale(success)
+
     def _chance(self) -> Level:
         if isinstance(self.game, MatchingPennies):
             return Level(0.5, "exact: random play, which no opponent can predict, wins half the trials")
@@ -383,17 +427,21 @@ class Versus(StepTask):
         from neurobench.tasks.partners import pooled_bound
 
         if isinstance(self.game, JointPerceptualDecision):
+            scale = "; normalized on the dyad's sensitivity" if self.game.on_sensitivity else ""
             return Level(
-                pooled_bound(self.game), "bound: both observers' evidence pooled (sign of the summed evidence)", "bound"
+                pooled_bound(self.game),
+                f"bound: both observers' evidence pooled (sign of the summed evidence){scale}",
+                "bound",
             )
         return self._best_of([self.ideal_observer()], "ceiling", "the best known reference player")
 
     def _blind_players(self) -> list[Agent]:
-        from neurobench.agents.games import Alternate, Constant, Defer, RandomPlay
+        from neurobench.agents.games import Alternate, Biased, Constant, Defer, RandomPlay
 
         if isinstance(self.game, JointPerceptualDecision):
             return [Defer(report=r) for r in (1, 2)]
-        return [Constant(c) for c in range(1, self.game.n_choices + 1)] + [RandomPlay(), Alternate()]
+        biased = [Biased(p) for p in BLIND_BIASES] if self.game.n_choices == 2 else []
+        return [Constant(c) for c in range(1, self.game.n_choices + 1)] + [RandomPlay(), Alternate(), *biased]
 
     def _best_of(self, players: list[Agent], what: str, label: str) -> Level:
         """Play each reference player on ``LEVEL_SESSIONS`` sessions of ``session`` trials
@@ -430,12 +478,12 @@ class Versus(StepTask):
         return self._blind_players()[0]
 
     def ideal_observer(self) -> Agent:
-        from neurobench.agents.games import Exploiter, WinStayLoseShiftPlayer
+        from neurobench.agents.games import Exploiter, Retaliator, WinStayLoseShiftPlayer
         from neurobench.tasks.partners import IdealPartnerAgent
 
         if isinstance(self.game, JointPerceptualDecision):
             return IdealPartnerAgent(self.game)
         if isinstance(self.game, PrisonersDilemma):
-            return WinStayLoseShiftPlayer()
+            return Retaliator() if self.opponent == "prober" else WinStayLoseShiftPlayer()
         assert self.computer is not None
         return Exploiter(OPPONENTS[type(self.game)][self.opponent])

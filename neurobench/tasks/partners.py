@@ -16,7 +16,7 @@ from functools import cached_property
 from typing import Any, ClassVar
 
 import numpy as np
-from scipy import stats
+from scipy import optimize, stats
 
 from neurobench.agents.base import Agent
 from neurobench.core.step import State
@@ -83,6 +83,33 @@ def pooled_bound(game: JointPerceptualDecision) -> float:
     if observer.s == 0:
         return float(np.mean(np.where(observer.mu > 0, 1.0, 0.5)))
     return float(np.mean(stats.norm.cdf(np.sqrt(2) * observer.mu / observer.s)))
+
+
+SENSITIVITY_LIMIT = 4.0  # |k| cap: at k = 4 accuracy is within 3e-4 of the curve's limit, so larger k cannot be read
+
+
+def dyad_sensitivity(game: JointPerceptualDecision, success: float) -> float:
+    """The slope ``k`` at which ``mean_coh Phi(k mu_coh / s)`` equals ``success``.
+
+    Bahrami et al. measure a dyad by the slope of its psychometric curve relative to its
+    members'. Over the game's coherences, accuracy rises monotonically with ``k``, from
+    the 0-coherence trials' share of a half (``k -> -inf``) to all but half of them; ``k =
+    1`` is one ideal observer, ``sqrt 2`` both pooled. Successes beyond the curve's reach
+    (an agent told the answer) are capped at ``+-SENSITIVITY_LIMIT``.
+    """
+    observer = JointObserver(game)
+    if observer.s == 0:
+        return success  # noise-free: every observer is perfect on coherent trials; accuracy is the scale
+    ratio = observer.mu / observer.s
+
+    def accuracy(k: float) -> float:
+        return float(stats.norm.cdf(k * ratio).mean())
+
+    if success >= accuracy(SENSITIVITY_LIMIT):
+        return SENSITIVITY_LIMIT
+    if success <= accuracy(-SENSITIVITY_LIMIT):
+        return -SENSITIVITY_LIMIT
+    return float(optimize.brentq(lambda k: accuracy(k) - success, -SENSITIVITY_LIMIT, SENSITIVITY_LIMIT))
 
 
 class IdealPartner:
