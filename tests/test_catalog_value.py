@@ -4,7 +4,7 @@ and reward and transition statistics measured from many sampled trials."""
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
@@ -278,6 +278,7 @@ def test_the_tracker_learns_the_context_only_from_its_answers_outcomes():
     confidence=st.floats(0.5, 1),
     p_switch=st.floats(0, 0.5),
 )
+@example(belief=0.0, chosen=0, confidence=0.9999999999999999, p_switch=0.5)  # 1 + 1e-16 - 1 == 0 once
 def test_context_beliefs_follow_bayes_rule(belief, chosen, confidence, p_switch):
     b = np.array([belief])
     c = np.array([chosen])

@@ -915,7 +915,7 @@ def context_belief(
     answer proves the context; an error has likelihood ``1 - confidence`` in the context
     answered and 1 in the other. Then the context switches with ``p_switch``."""
     in_chosen = np.where(chosen == 1, belief, 1 - belief)
-    after_error = in_chosen * (1 - confidence) / np.maximum(in_chosen * (1 - confidence) + 1 - in_chosen, 1e-300)
+    after_error = in_chosen * (1 - confidence) / np.maximum(in_chosen * (1 - confidence) + (1 - in_chosen), 1e-300)
     in_chosen = np.where(right, 1.0, after_error)
     one = np.where(chosen == 1, in_chosen, 1 - in_chosen)
     return np.clip(one * (1 - p_switch) + (1 - one) * p_switch, 0.0, 1.0)
