@@ -93,21 +93,27 @@ class TitForTat(Opponent):
 
 
 @dataclass
-class WinStayLoseShift(Opponent):
+class ErringOpponent(Opponent):
+    """An opponent that intends a choice (``state["next"]``) and executes the other one by
+    mistake with probability ``error``."""
+
+    error: float = 0.05
+
+    def probs(self, game: ChoiceGame, state: dict[str, np.ndarray], rows: np.ndarray) -> np.ndarray:
+        intended = np.eye(game.n_choices)[state["next"][rows]]
+        return intended * (1 - self.error) + (1 - intended) * self.error / (game.n_choices - 1)
+
+
+@dataclass
+class WinStayLoseShift(ErringOpponent):
     """Win-stay lose-shift ("Pavlov", Nowak & Sigmund 1993): repeats its choice after the
     reward or the temptation payoff, switches after the sucker's or the punishment payoff;
     it cooperates first, and executes the other choice by mistake with probability
     ``error``. Against it, a stimulus-blind cooperator is exploited after its first mistake;
     recovering mutual cooperation takes reading the partner."""
 
-    error: float = 0.05
-
     def init(self, n: int) -> dict[str, np.ndarray]:
         return {"next": np.zeros(n, dtype=np.int64)}
-
-    def probs(self, game: ChoiceGame, state: dict[str, np.ndarray], rows: np.ndarray) -> np.ndarray:
-        intended = np.eye(game.n_choices)[state["next"][rows]]
-        return intended * (1 - self.error) + (1 - intended) * self.error / (game.n_choices - 1)
 
     def update(
         self, state: dict[str, np.ndarray], rows: np.ndarray, theirs: np.ndarray, mine: np.ndarray, won: np.ndarray
@@ -118,7 +124,7 @@ class WinStayLoseShift(Opponent):
 
 
 @dataclass
-class ProbingTitForTat(Opponent):
+class ProbingTitForTat(ErringOpponent):
     """Tit-for-tat that treats its own lapses as probes, as Axelrod's (1980) TESTER probed
     once: it cooperates first, then copies the other player's last choice, executing the
     other choice by mistake with probability ``error``. When it has defected unprovoked (a
@@ -132,18 +138,12 @@ class ProbingTitForTat(Opponent):
     (Against win-stay lose-shift, always defecting pays as much as cooperating, since the
     paper's drops have ``T + P = 2R``.)"""
 
-    error: float = 0.05
-
     def init(self, n: int) -> dict[str, np.ndarray]:
         return {
             "next": np.zeros(n, dtype=np.int64),
             "exploit": np.zeros(n, dtype=bool),
             "lapse": np.zeros(n, dtype=bool),
         }
-
-    def probs(self, game: ChoiceGame, state: dict[str, np.ndarray], rows: np.ndarray) -> np.ndarray:
-        intended = np.eye(game.n_choices)[state["next"][rows]]
-        return intended * (1 - self.error) + (1 - intended) * self.error / (game.n_choices - 1)
 
     def update(
         self, state: dict[str, np.ndarray], rows: np.ndarray, theirs: np.ndarray, mine: np.ndarray, won: np.ndarray
