@@ -323,6 +323,21 @@ def test_a_report_is_scored_by_total_variation_at_every_step():
     assert np.abs(np.delete(rewards, 20)).max() < 1e-6
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.floats(0.0, 1.0), min_size=4, max_size=4),
+    st.lists(st.floats(0.0, 1.0), min_size=4, max_size=4),
+)
+def test_the_single_envs_total_variation_is_the_vector_envs(target, action):
+    """The single env scores a report in plain Python; the vector env with numpy. They
+    agree on the distance and so on every correct/fail decision near the tolerance."""
+    rule = SpatialSuppressMotion().rule
+    error, pay = rule.measure(np.array([target]), np.array([action]))
+    error_one, pay_one = rule.measure_one(target, action)
+    assert error_one == pytest.approx(float(error[0]), abs=1e-12)
+    assert pay_one == pytest.approx(float(pay[0]), abs=1e-12)
+
+
 def test_the_blind_report_passes_one_grating_of_one_direction():
     """Chance is 1/8 at the default tolerance: the blind report passes exactly the trials
     of one (direction, grating) pair; with a looser tolerance one report serves both

@@ -62,6 +62,17 @@ class Kind(IntEnum):
     NOGO = 5  # withhold: keep fixating through the window; any answer is wrong
 
 
+# Plain ints of those codes for per-step Python paths (the single env): on Python 3.11 a
+# read of an enum member goes through EnumType.__getattr__ and costs a few hundred ns.
+HOLD_CODE, GO_CODE = int(Kind.HOLD), int(Kind.GO)
+CORRECT_CODE, FAIL_CODE, MISS_CODE, ABORT_CODE = (
+    int(Outcome.CORRECT),
+    int(Outcome.FAIL),
+    int(Outcome.MISS),
+    int(Outcome.ABORT),
+)
+NEXT_CODE, END_CODE = int(Move.NEXT), int(Move.END)
+
 SKIP, LAST, FINAL = 8, 16, 32  # flags of a phase code
 N_PHASES = 64
 RESPONSE_KINDS = (Kind.GO, Kind.GO_ANY, Kind.GO_NONE, Kind.NOGO)
@@ -348,14 +359,14 @@ class ContinuousReport(ResponseRule):
     def respond_one(self, phase: int, target: Sequence[float], action: Sequence[float]) -> tuple[float, int, int]:
         """:meth:`respond` for one step, in plain Python (the single env's fast path)."""
         kind, go = phase & 7, action[0]
-        if kind == Kind.HOLD and go >= 0:
-            return self.rewards["abort"], (Outcome.ABORT if self.abort else 0), (Move.END if self.abort else 0)
-        if kind != Kind.GO:
+        if kind == HOLD_CODE and go >= 0:
+            return self.rewards["abort"], (ABORT_CODE if self.abort else 0), (END_CODE if self.abort else 0)
+        if kind != GO_CODE:
             return 0.0, 0, 0
         if go > 0:
             error = sum(abs(a - t) for a, t in zip(action[1:], target[1:], strict=True))
-            event = Outcome.CORRECT if error < self.tolerance else Outcome.FAIL
-            return self.rewards["correct"] / (1 + error) ** 2, int(event), int(Move.END)
+            event = CORRECT_CODE if error < self.tolerance else FAIL_CODE
+            return self.rewards["correct"] / (1 + error) ** 2, event, END_CODE
         if phase & LAST:
-            return self.rewards.get("miss", 0.0), int(Outcome.MISS), int(Move.END)
+            return self.rewards.get("miss", 0.0), MISS_CODE, END_CODE
         return 0.0, 0, 0

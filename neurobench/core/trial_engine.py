@@ -302,6 +302,7 @@ class TrialSession(Session):
         if self._continuous:
             space = task.action_space
             self._low, self._high = space.low.tolist(), space.high.tolist()  # type: ignore[attr-defined]
+            self._shape = (self._n_actions,)
 
     def reset(self, seed: Seed = None) -> tuple[np.ndarray, dict[str, Any]]:
         self.key, self._next_batch = lane_reader(self.task, seed)
@@ -469,19 +470,26 @@ class TrialSession(Session):
         return record
 
     def _checked_continuous(self, action: Any) -> list[float]:
-        values = action.tolist() if isinstance(action, np.ndarray) else action
-        try:
-            floats = [float(v) for v in values]
-        except (TypeError, ValueError):  # not a sequence of numbers
-            floats = []
-        if len(floats) != self._n_actions or not all(  # NaN fails every comparison
-            lo <= v <= hi for v, lo, hi in zip(floats, self._low, self._high, strict=True)
-        ):
-            raise InvalidActionError(
-                f"action {action!r} is not in {self.task.action_space} of {self.task.name}: give {self._n_actions} "
-                f"finite numbers within [{self._low}, {self._high}]"
-            )
+        if isinstance(action, np.ndarray) and action.dtype.kind == "f" and action.shape == self._shape:
+            floats = action.tolist()  # the common case, converted in one call
+        else:
+            values = action.tolist() if isinstance(action, np.ndarray) else action
+            try:
+                floats = [float(v) for v in values]
+            except (TypeError, ValueError):  # not a sequence of numbers
+                floats = []
+            if len(floats) != self._n_actions:
+                raise self._continuous_error(action)
+        for v, lo, hi in zip(floats, self._low, self._high):  # noqa: B905 (lengths checked above)
+            if not lo <= v <= hi:  # NaN fails every comparison
+                raise self._continuous_error(action)
         return floats
+
+    def _continuous_error(self, action: Any) -> InvalidActionError:
+        return InvalidActionError(
+            f"action {action!r} is not in {self.task.action_space} of {self.task.name}: give {self._n_actions} "
+            f"finite numbers within [{self._low}, {self._high}]"
+        )
 
 
 def check_error(task: TrialTask, action: Any) -> InvalidActionError:
