@@ -92,6 +92,44 @@ def test_the_position_input_follows_each_environments_own_actions():
                 done += 1
 
 
+REACHING = [node for node in GRID if "Reach" in str(node) or "Angle" in str(node)]
+
+
+@pytest.mark.parametrize("node", REACHING, ids=lambda n: n if isinstance(n, str) else f"{n['id']}-{n['params']}")
+@settings(max_examples=8, deadline=None)
+@given(seed=st.integers(0, 2**31), moves=st.integers(0, 2**31))
+def test_the_single_env_is_the_engine_with_one_environment(node, seed, moves):
+    """The reaching tasks' single env steps in plain Python, not through the engine: under
+    any actions it gives the engine's observations, rewards, infos and trial records, step
+    for step, random durations included; ``restart`` abandons a trial as the engine's."""
+    single = neurobench.make(node, trials_per_episode=None)
+    vector = neurobench.make_vec(node, num_envs=1, trials_per_episode=None)
+    obs, info = single.reset(seed=seed)
+    obs_v, info_v = vector.reset(seed=seed)
+    actions = np.random.default_rng(moves).integers(3, size=300)
+    for step, action in enumerate(actions):
+        np.testing.assert_array_equal(obs, obs_v[0])
+        for key in ("target", "window", "step", "trial_index", "new_trial"):
+            assert info[key] == info_v[key][0], (step, key)
+        if step == 150:  # abandon the trial in play
+            obs = single.unwrapped.session.restart()
+            vector.unwrapped.engine.restart(np.array([0]))
+            obs_v, view = vector.unwrapped.engine.observe()
+            info, obs, info_v = obs, obs.pop("obs"), view.as_info()
+            assert info["step"] == 0
+            continue
+        obs, reward, _, _, info = single.step(int(action))
+        obs_v, reward_v, _, _, info_v = vector.step(np.array([action]))
+        assert reward == reward_v[0]
+        assert info["gt"] == info_v["gt"][0]
+        assert ("trial" in info) == bool(info_v.get("_trial", [False])[0])
+        if "trial" in info:
+            assert info["trial"] == {k: v[0].item() for k, v in info_v["trial"].items()} | {
+                "outcome": info["trial"]["outcome"]
+            }
+            assert info["trial"]["outcome"] == ("correct" if info_v["trial"]["outcome"][0] == 1 else "fail")
+
+
 def test_rewards_use_the_real_angle_not_its_integer_part():
     """NeuroGym stored the angle in an integer array; here a still agent is paid against
     the angle itself, which often pays otherwise than the truncated one."""

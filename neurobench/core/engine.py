@@ -192,7 +192,7 @@ def _as_int(action: Any, task: Task) -> int:
     array = np.asarray(action)
     if array.ndim == 0 and array.dtype.kind in "iub" and array.dtype.kind != "b":
         return int(array)
-    raise _invalid_discrete(task, action, None)
+    raise invalid_discrete_action(task, action, None)
 
 
 def check_actions(task: Task, actions: Any, num_envs: int) -> np.ndarray:
@@ -225,11 +225,11 @@ def check_actions(task: Task, actions: Any, num_envs: int) -> np.ndarray:
     if len(action) and unsigned.max() >= n:
         bad = (action < 0) | (action >= n)
         env = int(np.flatnonzero(bad)[0])
-        raise _invalid_discrete(task, action[env], env)
+        raise invalid_discrete_action(task, action[env], env)
     return action
 
 
-def _invalid_discrete(task: Task, action: Any, env: int | None) -> InvalidActionError:
+def invalid_discrete_action(task: Task, action: Any, env: int | None) -> InvalidActionError:
     names = ", ".join(f"{i}={label}" for i, label in enumerate(task.action_channels.labels()))
     where = "" if env is None else f" of environment {env}"
     shown = action.item() if isinstance(action, np.generic) else action

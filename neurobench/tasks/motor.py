@@ -24,6 +24,7 @@ import numpy as np
 from neurobench.agents.base import Agent
 from neurobench.core.channels import Channels
 from neurobench.core.checks import check_int, check_number
+from neurobench.core.engine import Session
 from neurobench.core.errors import InvalidParameterError, UnknownNameError
 from neurobench.core.registry import TaskSpec
 from neurobench.core.rules import (
@@ -437,7 +438,7 @@ class RingReach(StepTask):
     drawn uniformly per trial, a position on the ring that starts at pi and that actions
     1 and 2 turn by +-0.05 rad (action 0 keeps it), and scored periods, each paying
     ``max(correct - distance(position, its angle), fail)`` at every step, after the move.
-    Subclasses say which period shows and which scores which angle, and paint inputs."""
+    Subclasses say which period shows and which scores which angle, and what is seen."""
 
     dt: float = 100.0
     timing: Mapping[str, Any] | None = None
@@ -522,11 +523,23 @@ class RingReach(StepTask):
     def _guide_angle(self) -> np.ndarray:
         return self._per_period(self.guide)
 
-    def paint(self, obs: np.ndarray, period: np.ndarray, angles: np.ndarray, position: np.ndarray) -> None:
-        """Write the inputs of every environment's current step into ``obs`` ``[n, D]``."""
+    def cue_inputs(self, period: np.ndarray, angles: np.ndarray) -> np.ndarray:
+        """What the task shows ``[n, D]`` (float64) in each environment's ``period`` of a
+        trial with these ``angles``: zero on the inputs ``own_inputs`` writes."""
+        raise NotImplementedError
+
+    def own_inputs(self, position: np.ndarray) -> np.ndarray:
+        """How each environment's own ``position`` is seen ``[n, D]`` (float64). The
+        observation is ``cue_inputs + own_inputs`` cast to float32: the split lets the
+        single env compute the cues once per trial and look the position's part up."""
         raise NotImplementedError
 
     # -- the step ------------------------------------------------------------------------
+    def session(self) -> Session:
+        from neurobench.tasks.reach_session import RingReachSession
+
+        return RingReachSession(self)
+
     def init(self, n: int, rng: np.random.Generator) -> State:
         periods = len(self.period_names)
         return {
@@ -592,8 +605,7 @@ class RingReach(StepTask):
         t, bounds = state["t"], state["bounds"]
         period = self._period(state)
         n = len(t)
-        obs = np.zeros((n, self.obs_channels.size), dtype=np.float32)
-        self.paint(obs, period, state["angles"], state["position"])
+        obs = (self.cue_inputs(period, state["angles"]) + self.own_inputs(state["position"])).astype(np.float32)
         which = self._guide_angle[period]
         goal = state["angles"][np.arange(n), np.maximum(which, 0)]
         target = np.where(which >= 0, _toward(goal, state["position"]), _STAY)
@@ -668,11 +680,16 @@ class Reaching1D(RingReach):
     def _theta(self) -> np.ndarray:
         return _ring_units(self.dim_ring)
 
-    def paint(self, obs: np.ndarray, period: np.ndarray, angles: np.ndarray, position: np.ndarray) -> None:
+    def cue_inputs(self, period: np.ndarray, angles: np.ndarray) -> np.ndarray:
         shown = period == self.period_names.index("reach")
-        d = self.dim_ring
-        obs[:, :d] = np.cos(self._theta[None, :] - angles[:, :1]) * shown[:, None]
-        obs[:, d:] = np.cos(self._theta[None, :] - position[:, None])
+        cues = np.zeros((len(period), 2 * self.dim_ring))
+        cues[:, : self.dim_ring] = np.cos(self._theta[None, :] - angles[:, :1]) * shown[:, None]
+        return cues
+
+    def own_inputs(self, position: np.ndarray) -> np.ndarray:
+        own = np.zeros((len(position), 2 * self.dim_ring))
+        own[:, self.dim_ring :] = np.cos(self._theta[None, :] - position[:, None])
+        return own
 
     def read_angle(self, obs: np.ndarray, position: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The angle an observation shows, and whether it shows one."""
@@ -720,10 +737,12 @@ class Reaching1DWithSelfDistraction(Reaching1D):
         bound = 1.0 + self.signal
         return gym.spaces.Box(-bound, bound, shape=(self.dim_ring,), dtype=np.float32)
 
-    def paint(self, obs: np.ndarray, period: np.ndarray, angles: np.ndarray, position: np.ndarray) -> None:
+    def cue_inputs(self, period: np.ndarray, angles: np.ndarray) -> np.ndarray:
         shown = period == self.period_names.index("reach")
-        own = np.cos(self._theta[None, :] - position[:, None])
-        obs[:] = own + self.signal * np.cos(self._theta[None, :] - angles[:, :1]) * shown[:, None]
+        return self.signal * np.cos(self._theta[None, :] - angles[:, :1]) * shown[:, None]
+
+    def own_inputs(self, position: np.ndarray) -> np.ndarray:
+        return np.cos(self._theta[None, :] - position[:, None])
 
     def read_angle(self, obs: np.ndarray, position: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         rest = obs.astype(np.float64) - np.cos(self._theta[None, :] - position[:, None])
@@ -842,14 +861,20 @@ class AngleReproduction(RingReach):
     def _theta(self) -> np.ndarray:
         return _ring_units(self.dim_ring)
 
-    def paint(self, obs: np.ndarray, period: np.ndarray, angles: np.ndarray, position: np.ndarray) -> None:
+    def cue_inputs(self, period: np.ndarray, angles: np.ndarray) -> np.ndarray:
         c, names = self.obs_channels, self.period_names
+        cues = np.zeros((len(period), c.size))
         for k, stim in enumerate(("stim1", "stim2")):
             shown = period == names.index(stim)
-            obs[shown, c["stimulus"]] = np.cos(self._theta[None, :] - angles[shown, k : k + 1])
-        obs[:, c["position"]] = np.cos(self._theta[None, :] - position[:, None])
-        obs[:, c["go1"].start] = period == names.index("go1")
-        obs[:, c["go2"].start] = period == names.index("go2")
+            cues[shown, c["stimulus"]] = np.cos(self._theta[None, :] - angles[shown, k : k + 1])
+        cues[:, c["go1"].start] = period == names.index("go1")
+        cues[:, c["go2"].start] = period == names.index("go2")
+        return cues
+
+    def own_inputs(self, position: np.ndarray) -> np.ndarray:
+        own = np.zeros((len(position), self.obs_channels.size))
+        own[:, self.obs_channels["position"]] = np.cos(self._theta[None, :] - position[:, None])
+        return own
 
     def stage_steps(self, pick: Callable[[str], int]) -> tuple[int, int, int, int]:
         """(moves from stim1's onset to stim2's, unscored steps from stim2's onset, go1, go2)."""
