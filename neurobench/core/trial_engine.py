@@ -289,6 +289,7 @@ class TrialSession(Session):
     _outcome: int
     _trial_reward: float
     _score: float
+    _base: int  # where the current trial's entries start in the chunk's flat tables
 
     def __init__(self, task: TrialTask) -> None:
         self.task = task
@@ -345,15 +346,15 @@ class TrialSession(Session):
                 event = self._event.item(t, a)
                 next_t = self._next.item(t, a)
                 answered = self._answered.item(t, a)
-            else:
-                k = t * self._n_actions + a
+            else:  # the chunk's flat lists, from this trial's first entry
+                k = self._base + t * self._n_actions + a
                 reward = self._reward[k]
                 event = self._event[k]
                 next_t = self._next[k]
                 answered = self._answered[k]
             response = a
             if answered and self._credit is not None:
-                self._score *= self._credit.item(t, a) if self._lazy else self._credit[t * self._n_actions + a]
+                self._score *= self._credit.item(t, a) if self._lazy else self._credit[k]
         if event > self._outcome:
             self._outcome = event
         if answered:
@@ -406,12 +407,8 @@ class TrialSession(Session):
             self._phase = chunk.phase[row, :length].tolist()
         else:
             self._target = self._targets[first : first + length]
-        if self._flat is not None:  # a flat run of [steps x actions] entries per table
-            start, stop = first * self._n_actions, (first + length) * self._n_actions
-            flat = self._flat
-            self._reward, self._event = flat["reward"][start:stop], flat["event"][start:stop]
-            self._next, self._answered = flat["next"][start:stop], flat["answered"][start:stop]
-            self._credit = flat["credit"][start:stop] if "credit" in flat else None
+        if self._flat is not None:  # the trial's [steps x actions] entries start here, unsliced
+            self._base = first * self._n_actions
         elif not self._continuous:  # wide tables are read in place (see _use_chunk)
             tables = self._tables
             self._reward, self._event = tables["reward"][row], tables["event"][row]
@@ -445,6 +442,15 @@ class TrialSession(Session):
         self._tables = tabulate(self.task, chunk)
         self._lazy = chunk.max_length * self._n_actions > _EAGER_ENTRIES
         self._flat = None if self._lazy else {name: table.reshape(-1).tolist() for name, table in self._tables.items()}
+        if self._flat is not None:
+            flat = self._flat
+            self._reward, self._event, self._next, self._answered = (
+                flat["reward"],
+                flat["event"],
+                flat["next"],
+                flat["answered"],
+            )
+            self._credit = flat.get("credit")
 
     def _trial_record(self) -> dict[str, Any]:
         assert self._chunk is not None
