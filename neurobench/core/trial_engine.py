@@ -30,7 +30,7 @@ from neurobench.core.stream import lane_reader
 from neurobench.core.task import TrialTask
 from neurobench.core.trials import TrialBatch
 
-_NONE, _MISS = int(Outcome.NONE), int(Outcome.MISS)
+_NONE, _CORRECT, _MISS = int(Outcome.NONE), int(Outcome.CORRECT), int(Outcome.MISS)
 _END, _SKIP = int(Move.END), int(Move.SKIP)
 _EAGER_ENTRIES = 512  # (steps x actions) of a chunk's longest trial up to which the single env lists its tables
 
@@ -299,6 +299,8 @@ class TrialSession(Session):
         self._flat: dict[str, list] | None = None  # a chunk's tables as flat lists (see _use_chunk)
         self._next_batch: Any = None
         self._chunk: TrialBatch | None = None
+        self._chunk_n = 0  # trials in the chunk (0 before the first: _begin_trial draws one)
+        self._dt = task.dt
         self._t = 0
         if self._continuous:
             space = task.action_space
@@ -307,7 +309,7 @@ class TrialSession(Session):
 
     def reset(self, seed: Seed = None) -> tuple[np.ndarray, dict[str, Any]]:
         self.key, self._next_batch = lane_reader(self.task, seed)
-        self._chunk = None
+        self._chunk, self._chunk_n = None, 0
         self._row = -1
         self._begin_trial()
         return self._obs[0], self._info(0, True)
@@ -393,10 +395,9 @@ class TrialSession(Session):
     def _begin_trial(self) -> None:
         """Move to the next trial of the stream, drawing a new chunk when needed."""
         self._row += 1
-        if self._chunk is None or self._row >= self._chunk.n:
+        if self._row >= self._chunk_n:
             self._use_chunk(self._next_batch())
-        row, chunk = self._row, self._chunk
-        assert chunk is not None
+        row, chunk = self._row, cast(TrialBatch, self._chunk)
         self._length = length = self._lengths[row]
         self._obs = chunk.obs[row]
         self._index = self._indices[row]
@@ -429,6 +430,7 @@ class TrialSession(Session):
         trials with many steps times actions (rings) stay arrays, read entry by entry: a
         trial ended early (a broken fixation) then costs only the steps it had."""
         self._chunk = chunk
+        self._chunk_n = chunk.n
         self._row = 0
         self._horizon = chunk.max_length
         self._lengths, self._indices = chunk.length.tolist(), chunk.index.tolist()
@@ -453,15 +455,14 @@ class TrialSession(Session):
             self._credit = flat.get("credit")
 
     def _trial_record(self) -> dict[str, Any]:
-        assert self._chunk is not None
         outcome = self._outcome or _MISS
         if self._continuous or self._credit is None:
-            score = float(outcome == Outcome.CORRECT)
+            score = 1.0 if outcome == _CORRECT else 0.0
         else:
             score = 0.0 if outcome >= _MISS else self._score
         rt = -1.0
         if self._answered_at >= 0:
-            rt = float((self._answered_at - self._opened[self._row] + 1) * self.task.dt)
+            rt = float((self._answered_at - self._opened[self._row] + 1) * self._dt)
         record = {
             "index": self._index,
             "outcome": OUTCOME_NAMES[outcome],
