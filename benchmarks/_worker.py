@@ -113,8 +113,17 @@ def neurogym_side(config: dict) -> list[dict]:
     return out
 
 
+# NeuroGym registers these without the arguments their constructors require: made with the
+# values our ports default to, so they can be measured at all
+NEUROGYM_REQUIRED = {"AnnubesEnv": {"session": {"a": 0.5, "v": 0.5}, "catch_prob": 0.5}}
+
+
 def neurogym_task(gym: Any, ngym: Any, task: str, name: str, config: dict) -> list[dict]:
     env_id = f"{name}-v0"
+    required = NEUROGYM_REQUIRED.get(task, {})
+    if required:
+        gym.register(id=f"{name}-required-v0", entry_point=gym.spec(env_id).entry_point, kwargs=required)
+        env_id = f"{name}-required-v0"
     out: list[dict] = []
     if "single" in config["measures"]:
         guarded(out, task, "single", lambda: single_env(lambda: gym.make(env_id), config["steps"], config["repeats"]))
