@@ -296,7 +296,6 @@ class TrialSession(Session):
         self._n_actions = task.n_actions
         self._continuous = task.rule.continuous
         self._lazy = False  # see _begin_trial
-        self._flat: dict[str, list] | None = None  # a chunk's tables as flat lists (see _use_chunk)
         self._next_batch: Any = None
         self._chunk: TrialBatch | None = None
         self._chunk_n = 0  # trials in the chunk (0 before the first: _begin_trial draws one)
@@ -408,13 +407,13 @@ class TrialSession(Session):
             self._phase = chunk.phase[row, :length].tolist()
         else:
             self._target = self._targets[first : first + length]
-        if self._flat is not None:  # the trial's [steps x actions] entries start here, unsliced
-            self._base = first * self._n_actions
-        elif not self._continuous:  # wide tables are read in place (see _use_chunk)
-            tables = self._tables
-            self._reward, self._event = tables["reward"][row], tables["event"][row]
-            self._next, self._answered = tables["next"][row], tables["answered"][row]
-            self._credit = tables["credit"][row] if "credit" in tables else None
+            if self._lazy:  # wide tables are read in place (see _use_chunk)
+                tables = self._tables
+                self._reward, self._event = tables["reward"][row], tables["event"][row]
+                self._next, self._answered = tables["next"][row], tables["answered"][row]
+                self._credit = tables["credit"][row] if "credit" in tables else None
+            else:  # the trial's [steps x actions] entries start here in the chunk's flat lists
+                self._base = first * self._n_actions
         self._t = 0
         self._outcome = 0  # worst event so far (an Outcome code, as a plain int for speed)
         self._trial_reward = 0.0
@@ -443,9 +442,8 @@ class TrialSession(Session):
         self._targets = chunk.target.reshape(-1).tolist()
         self._tables = tabulate(self.task, chunk)
         self._lazy = chunk.max_length * self._n_actions > _EAGER_ENTRIES
-        self._flat = None if self._lazy else {name: table.reshape(-1).tolist() for name, table in self._tables.items()}
-        if self._flat is not None:
-            flat = self._flat
+        if not self._lazy:
+            flat = {name: table.reshape(-1).tolist() for name, table in self._tables.items()}
             self._reward, self._event, self._next, self._answered = (
                 flat["reward"],
                 flat["event"],

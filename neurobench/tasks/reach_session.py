@@ -27,7 +27,7 @@ from neurobench.core.engine import Session, invalid_discrete_action
 from neurobench.core.errors import InvalidActionError
 from neurobench.core.rules import OUTCOME_NAMES, Outcome
 from neurobench.core.seeding import Seed, child_generator, entropy
-from neurobench.core.timing import Constant
+from neurobench.core.timing import Constant, to_steps
 
 if TYPE_CHECKING:
     from neurobench.tasks.motor import RingReach
@@ -67,10 +67,7 @@ class RingReachSession(Session):
         self._n_actions = task.n_actions
         self._dt = task.dt
         self._durations = [task.durations[p] for p in task.period_names]
-        self._fixed = [
-            int(d.steps(np.random.default_rng(0), 1, task.dt)[0]) if type(d) is Constant else None
-            for d in self._durations
-        ]
+        self._fixed = [int(to_steps(d.value, task.dt)) if type(d) is Constant else None for d in self._durations]
         self._scored = task._scored_angle.tolist()
         self._guide = task._guide_angle.tolist()
         self._correct, self._fail = task.rewards["correct"], task.rewards["fail"]  # type: ignore[index]
