@@ -1,6 +1,12 @@
 import os
+import tempfile
 
 os.environ.setdefault("MPLBACKEND", "Agg")
+# measured chance and ceiling levels: shared by this run's workers and the subprocesses
+# they start, never by another run or the user's own cache
+os.environ["NEUROBENCH_CACHE"] = os.path.join(
+    tempfile.gettempdir(), f"neurobench-test-cache-{os.environ.get('PYTEST_XDIST_TESTRUNUID') or os.getpid()}"
+)
 
 import pytest
 

@@ -67,6 +67,13 @@ class Agent(ABC):
     def act(self, obs: np.ndarray, state: Any, info: Mapping[str, np.ndarray]) -> tuple[np.ndarray, Any]:
         """Actions ``[num_envs]`` (``[num_envs, k]`` for Box actions) for ``obs``."""
 
+    @property
+    def row_independent(self) -> bool:
+        """True when each env's action depends only on that env's observations, info and
+        state, and acting draws nothing at random: the agent may then act on any subset
+        of the envs with the same result (a multitask's per-task dispatch uses it)."""
+        return False
+
     def hidden(self, state: Any) -> np.ndarray | None:
         """The hidden activity ``[num_envs, units]`` in ``state``, for per-step records
         (``None``: the agent exposes none)."""

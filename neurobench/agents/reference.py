@@ -113,20 +113,61 @@ class ByRule(Agent):
         return [p.initial_state(num_envs, seed=seed + k) for k, p in enumerate(self.policies)]
 
     def act(self, obs: np.ndarray, state: list[Any], info: Mapping[str, np.ndarray]) -> tuple[np.ndarray, list[Any]]:
+        """Row-independent policies act on their own task's envs only (Mod-Cog's 93
+        observers would otherwise each play every env); the others see every env, so
+        their draws do not depend on how the envs are spread over tasks."""
         which = obs[:, self.rule].argmax(axis=1)
         actions = np.zeros(len(obs), dtype=np.int64)
         states = []
         for k, (policy, sub) in enumerate(zip(self.policies, self.tasks, strict=True)):
-            chosen, substate = policy.act(obs[:, : sub.obs_channels.size], state[k], info)
-            actions = np.where(which == k, chosen, actions)
+            inputs = obs[:, : sub.obs_channels.size]
+            if not policy.row_independent:
+                chosen, substate = policy.act(inputs, state[k], info)
+                actions = np.where(which == k, chosen, actions)
+            else:
+                rows = np.flatnonzero(which == k)
+                substate = state[k]
+                if rows.size:
+                    own = {key: np.asarray(value)[rows] for key, value in info.items()}
+                    chosen, part = policy.act(inputs[rows], _take_rows(state[k], rows), own)
+                    actions[rows] = chosen
+                    substate = _put_rows(state[k], rows, part)
             states.append(substate)
         return actions, states
+
+
+def _take_rows(state: Any, rows: np.ndarray) -> Any:
+    """The envs ``rows`` of a state made of arrays (leading axis: env), dicts and tuples."""
+    if state is None:
+        return None
+    if isinstance(state, dict):
+        return {key: _take_rows(value, rows) for key, value in state.items()}
+    if isinstance(state, tuple | list):
+        return type(state)(_take_rows(value, rows) for value in state)
+    return np.asarray(state)[rows]
+
+
+def _put_rows(state: Any, rows: np.ndarray, part: Any) -> Any:
+    """``state`` with the envs ``rows`` replaced by ``part`` (``state`` is not modified)."""
+    if state is None:
+        return None
+    if isinstance(state, dict):
+        return {key: _put_rows(value, rows, part[key]) for key, value in state.items()}
+    if isinstance(state, tuple | list):
+        return type(state)(_put_rows(v, rows, p) for v, p in zip(state, part, strict=True))
+    whole = np.array(state, copy=True)
+    whole[rows] = part
+    return whole
 
 
 class OracleAgent(Agent):
     """Always takes the correct action: the ceiling of noise-free tasks."""
 
     name: ClassVar[str] = "oracle"
+
+    @property
+    def row_independent(self) -> bool:
+        return True
 
     def act(self, obs: np.ndarray, state: Any, info: Mapping[str, np.ndarray]) -> tuple[np.ndarray, Any]:
         return np.asarray(info["target"]), state
@@ -175,6 +216,10 @@ class IdealObserver(Agent):
                 f"the ideal observer needs a noise-free task, an evidence readout, its own observer, or a task "
                 f"with a sigma parameter to draw noise-free templates from; {task.name} has none"
             )
+
+    @property
+    def row_independent(self) -> bool:
+        return self.delegate.row_independent if self.mode == "delegate" else True
 
     def initial_state(self, num_envs: int, *, seed: int) -> Any:
         if self.mode == "delegate":

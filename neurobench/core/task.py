@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, cast
 import gymnasium as gym
 import numpy as np
 
+from neurobench.core import level_cache
 from neurobench.core.channels import Channels
 from neurobench.core.errors import InvalidParameterError, UnknownNameError
 from neurobench.core.rules import FixateThenChoose, LookupTable, ResponseRule
@@ -239,7 +240,11 @@ class Task(ABC):
         # the whole nested task: a modifier's own parameters leave out the task it wraps
         key = (what, self.name, json.dumps(self.node(), sort_keys=True, default=str))
         if key not in _LEVELS:
-            _LEVELS[key] = compute()
+            level = level_cache.load(key)
+            if level is None:
+                level = compute()
+                level_cache.store(key, level)
+            _LEVELS[key] = level
         return _LEVELS[key]
 
     # -- parameters ---------------------------------------------------------------------

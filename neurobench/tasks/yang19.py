@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any, ClassVar
 
 import numpy as np
@@ -90,10 +90,18 @@ def preferred(dim_ring: int) -> np.ndarray:
 
 def bumps(units: np.ndarray, dim_ring: int, strength: Any = 1.0) -> np.ndarray:
     """``[n, dim_ring]`` ring activity for stimuli at ring units ``units``: the paper's
-    Gaussian bump (peak 0.8, width pi/8) times ``strength``."""
+    Gaussian bump (peak 0.8, width pi/8) times ``strength``. Read from a per-ring table:
+    stimuli sit on ring units, so there are only ``dim_ring`` bumps."""
+    return _bump_table(dim_ring)[np.asarray(units)] * np.asarray(strength, dtype=float).reshape(-1, 1)
+
+
+@lru_cache(maxsize=16)
+def _bump_table(dim_ring: int) -> np.ndarray:
     theta = preferred(dim_ring)
-    distance = ring_distance(theta[np.asarray(units)][:, None], theta[None, :]) / BUMP_WIDTH
-    return 0.8 * np.exp(-(distance**2) / 2) * np.asarray(strength, dtype=float).reshape(-1, 1)
+    distance = ring_distance(theta[:, None], theta[None, :]) / BUMP_WIDTH
+    table = 0.8 * np.exp(-(distance**2) / 2)
+    table.flags.writeable = False
+    return table
 
 
 def ring_accepts(dim_ring: int, tolerance: float = TOLERANCE) -> np.ndarray:
@@ -578,6 +586,10 @@ class RingObserver(Agent):
         self.task = task
         self.d = task.dim_ring
         self.templates = bumps(np.arange(self.d), self.d)  # [unit, ring unit]
+
+    @property
+    def row_independent(self) -> bool:
+        return True
 
     def initial_state(self, num_envs: int, *, seed: int) -> dict[str, np.ndarray]:
         return {
