@@ -609,8 +609,9 @@ class RingObserver(Agent):
     ) -> tuple[np.ndarray, Any]:
         s = {k: v.copy() for k, v in state.items()}
         new = np.asarray(info["new_trial"])
-        for key, value in self.initial_state(len(obs), seed=0).items():
-            s[key][new] = value[new]
+        if new.any():
+            for key, value in self.initial_state(len(obs), seed=0).items():
+                s[key][new] = value[new]
         window = np.asarray(info["window"])
         d, task = self.d, self.task
         rings = np.stack([obs[:, 1 : 1 + d], obs[:, 1 + d : 1 + 2 * d]], axis=1)  # [env, ring, unit]
@@ -643,8 +644,9 @@ class RingObserver(Agent):
         s["steps"][rows, episode[rows]] += 1
         s["since"] = np.where(present, 0, s["since"] + 1)
         closing = window == 2
-        deciding = closing & (s["closed"] == 0)
-        s["answer"] = np.where(deciding, self._decide(s), s["answer"])
+        deciding = np.flatnonzero(closing & (s["closed"] == 0))
+        if deciding.size:  # every step would cost a decision; only a window's last step needs one
+            s["answer"][deciding] = self._decide({key: value[deciding] for key, value in s.items()})
         unit = s["answer"] - 1 + task.sequence * s["closed"] * task.step_units
         action = np.where(closing & (s["answer"] > 0), unit % d + 1, 0)
         s["closed"] = s["closed"] + closing
