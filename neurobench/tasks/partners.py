@@ -138,9 +138,10 @@ class IdealPartner:
         joint = t >= g.fixation_steps + g.choice_steps + g.reveal_steps
         shown = obs[:, self._report]
         partner = np.where(shown.any(axis=1), shown.argmax(axis=1), -1)
-        return np.where(
-            reporting, self.observer.report(state["z"]), np.where(joint, self.observer.joint(state["z"], partner), 0)
-        ).astype(np.int64)
+        actions = np.where(reporting, self.observer.report(state["z"]), 0).astype(np.int64)
+        deciding = np.flatnonzero(joint)  # the likelihoods only where the joint answer is due
+        actions[deciding] = self.observer.joint(state["z"][deciding], partner[deciding])
+        return actions
 
 
 class IdealPartnerAgent(Agent):
