@@ -96,8 +96,7 @@ class CompositeRule(ResponseRule):
                 continue
             steps = order[lo:hi]
             part = rule.respond(phase[steps] - start, target[steps], action[steps])
-            for out, values in zip((reward, event, move), part, strict=True):
-                out[steps] = np.broadcast_to(values, (hi - lo,))
+            reward[steps], event[steps], move[steps] = (np.broadcast_to(v, (hi - lo,)) for v in part)
         return Response(reward.reshape(shape), event.reshape(shape), move.reshape(shape))
 
 
