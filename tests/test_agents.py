@@ -115,3 +115,19 @@ def test_records_are_a_dataframe_with_categorical_outcomes():
     records = evaluate(RandomAgent(), "GoNogo", seed=0, n_trials=50)
     assert isinstance(records, pd.DataFrame)
     assert list(records["outcome"].cat.categories) == ["correct", "fail", "miss", "abort"]
+
+
+def test_a_multitasks_observers_acting_on_their_own_envs_only_change_nothing(monkeypatch):
+    """ByRule hands a row-independent observer only its own task's envs; played on every
+    env instead, the records are the same."""
+    from neurobench.tasks.yang19 import RingObserver
+
+    task = neurobench.make_task(
+        {"id": "MultiTask", "tasks": ["yang19.dlydm1", "yang19.dms", "yang19.anti", "yang19.dm1"]}
+    )
+    dispatched = evaluate(IdealObserver(), task, seed=4, n_trials=300, num_envs=32)
+    for cls in (IdealObserver, RingObserver):
+        monkeypatch.setattr(cls, "row_independent", property(lambda self: False))
+    everywhere = evaluate(IdealObserver(), task, seed=4, n_trials=300, num_envs=32)
+    pd.testing.assert_frame_equal(dispatched, everywhere)
+    assert dispatched["score"].mean() > 0.9

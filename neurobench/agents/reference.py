@@ -128,12 +128,17 @@ class ByRule(Agent):
                 rows = np.flatnonzero(which == k)
                 substate = state[k]
                 if rows.size:
-                    own = {key: np.asarray(value)[rows] for key, value in info.items()}
+                    own = {key: _rows_of(value, rows, len(obs)) for key, value in info.items()}
                     chosen, part = policy.act(inputs[rows], _take_rows(state[k], rows), own)
                     actions[rows] = chosen
                     substate = _put_rows(state[k], rows, part)
             states.append(substate)
         return actions, states
+
+
+def _rows_of(value: Any, rows: np.ndarray, num_envs: int) -> Any:
+    """An info entry's values for the envs ``rows`` (entries not per env pass unchanged)."""
+    return value[rows] if isinstance(value, np.ndarray) and value.shape[:1] == (num_envs,) else value
 
 
 def _take_rows(state: Any, rows: np.ndarray) -> Any:
@@ -219,7 +224,8 @@ class IdealObserver(Agent):
 
     @property
     def row_independent(self) -> bool:
-        return self.delegate.row_independent if self.mode == "delegate" else True
+        mode = getattr(self, "mode", None)  # set by prepare()
+        return self.delegate.row_independent if mode == "delegate" else mode is not None
 
     def initial_state(self, num_envs: int, *, seed: int) -> Any:
         if self.mode == "delegate":
