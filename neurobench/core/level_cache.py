@@ -19,7 +19,6 @@ import hashlib
 import json
 import math
 import os
-import tempfile
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -96,13 +95,9 @@ def store(key: tuple[str, str, str], level: Level) -> None:
         return
     path, identity = entry
     record = {"identity": identity, "level": {**level.as_dict(), "value": float(level.value), "se": float(level.se)}}
+    from neurobench.scoring.results import write_text
+
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".tmp", delete=False) as handle:
-            json.dump(record, handle)
+        write_text(path, json.dumps(record))
     except OSError:
         return
-    try:
-        os.replace(handle.name, path)
-    except OSError:
-        Path(handle.name).unlink(missing_ok=True)
