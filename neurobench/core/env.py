@@ -92,12 +92,13 @@ class TaskEnv(gym.Env[np.ndarray, Any]):
         if self._ended:  # a new episode starts with reset(), never silently
             raise InvalidActionError("the episode is over (truncated): call reset() before step()")
         obs, reward, info = self.session.step(action)
-        self._episode_steps += 1
+        self._episode_steps = steps = self._episode_steps + 1
+        truncated = steps >= self._step_limit
         if "trial" in info:
-            self._episode_trials += 1
+            self._episode_trials = trials = self._episode_trials + 1
+            truncated = truncated or trials >= self._trial_limit
         if self._recorder is not None:
             self._recorder.record(action, reward, info, obs, self.session.period())
-        truncated = self._episode_trials >= self._trial_limit or self._episode_steps >= self._step_limit
         self._ended = truncated
         return obs, reward, False, truncated, info
 

@@ -369,9 +369,15 @@ class TrialSession(Session):
             self._played += t + 1
             record = self._trial_record()
             self._begin_trial()
-            info = self._info(0, True)
-            info["trial"] = record
-            info["gt"] = gt
+            info = {  # _info(0, True) and the record, inlined: one-step trials (bandits) come here every step
+                "target": self._target[0],
+                "window": self._window[0],
+                "step": 0,
+                "trial_index": self._index,
+                "new_trial": True,
+                "trial": record,
+                "gt": gt,
+            }
             return self._obs[0], reward, info
         self._t = next_t
         info = {  # _info(next_t, False), inlined: this is the single env's hot path
@@ -396,10 +402,11 @@ class TrialSession(Session):
 
     def _begin_trial(self) -> None:
         """Move to the next trial of the stream, drawing a new chunk when needed."""
-        self._row += 1
-        if self._row >= self._chunk_n:
+        self._row = row = self._row + 1
+        if row >= self._chunk_n:
             self._use_chunk(self._next_batch())
-        row, chunk = self._row, cast(TrialBatch, self._chunk)
+            row = 0
+        chunk: TrialBatch = self._chunk  # type: ignore[assignment]  # set by _use_chunk
         self._length = length = self._lengths[row]
         self._obs = chunk.obs[row]
         self._index = self._indices[row]
@@ -439,7 +446,7 @@ class TrialSession(Session):
         self._row = 0
         self._horizon = chunk.max_length
         self._lengths, self._indices = chunk.length.tolist(), chunk.index.tolist()
-        self._conditions = {name: values.tolist() for name, values in chunk.conditions.items()}
+        self._conditions = [(name, values.tolist()) for name, values in chunk.conditions.items()]
         windows = window_codes(self.task, chunk.phase)
         self._windows = windows.reshape(-1).tolist()
         self._opened = np.argmax(windows > 0, axis=1).tolist()  # each trial's first response-window step
@@ -467,19 +474,16 @@ class TrialSession(Session):
             score = 1.0 if outcome == _CORRECT else 0.0
         else:
             score = 0.0 if outcome >= _MISS else self._score
-        rt = -1.0
-        if self._answered_at >= 0:
-            rt = float((self._answered_at - self._opened[self._row] + 1) * self._dt)
+        row, answered_at = self._row, self._answered_at
         record = {
             "index": self._index,
             "outcome": OUTCOME_NAMES[outcome],
             "reward": self._trial_reward,
             "score": score,
             "response": self._response,
-            "rt": rt,
+            "rt": -1.0 if answered_at < 0 else float((answered_at - self._opened[row] + 1) * self._dt),
         }
-        row = self._row
-        for name, values in self._conditions.items():
+        for name, values in self._conditions:
             record[name] = values[row]
         return record
 
