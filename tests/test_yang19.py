@@ -3,6 +3,7 @@ inputs, timing and geometry; the multitask collections. (``check_task`` runs on 
 id in test_conformance.)"""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import neurobench
@@ -178,6 +179,31 @@ def test_the_mod_cog_collection_names_each_task_with_its_own_rule_input():
     batch = TrialStream(task, 0).take(500)
     rule = batch.obs[:, 0, task.obs_channels["rule"]]
     np.testing.assert_array_equal(rule.argmax(axis=1), batch.conditions["task"])
+
+
+def _per_task_observers(task):
+    from neurobench.agents.reference import ByRule
+
+    return ByRule([IdealObserver() for _ in task.tasks], task.tasks, task.rule_slice)
+
+
+def test_a_collections_one_pass_observer_plays_as_its_tasks_observers_do():
+    """One ring observer over all tasks of a collection (per-env task parameters) gives
+    the records of one observer per task, each on its own task's envs."""
+    task = neurobench.make_task("Yang19")
+    one_pass = evaluate(IdealObserver(), task, seed=2, n_trials=400, num_envs=64)
+    per_task = evaluate(_per_task_observers(task), task, seed=2, n_trials=400, num_envs=64)
+    pd.testing.assert_frame_equal(one_pass, per_task)
+    assert one_pass["score"].mean() > 0.95
+
+
+def test_the_collections_observer_reads_the_rule_over_the_trial():
+    """Under heavy input noise a single step's rule input misnames the task; the trial's
+    summed rule input (the likeliest task) does not, and plays far better."""
+    task = neurobench.make_task({"id": "Yang19", "params": {"task_params": {"sigma": 2.0}}})
+    one_pass = evaluate(IdealObserver(), task, seed=5, n_trials=400, num_envs=64)["score"].mean()
+    per_step = evaluate(_per_task_observers(task), task, seed=5, n_trials=400, num_envs=64)["score"].mean()
+    assert one_pass > per_step + 0.15
 
 
 def test_the_decision_bound_holds_and_is_tight_when_noise_matters():

@@ -23,7 +23,7 @@ velocity per 100 ms segment of the response (see :mod:`neurobench.tasks.modcog`)
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import Any, ClassVar
@@ -567,6 +567,9 @@ def _off_boundary(rng: np.random.Generator, n: int, d: int) -> np.ndarray:
 
 
 # -- the ideal observer --------------------------------------------------------------------------
+_REACH, _MATCHING, _TWO_STIMULI = 0, 1, 2
+
+
 class RingObserver(Agent):
     """A near-ideal observer of the ring families, from the observations alone.
 
@@ -577,15 +580,42 @@ class RingObserver(Agent):
     brings) and answers every window as the task's composition says: rotated by the memory
     delay it measured (the gap before the second episode, or before the window), moved
     along a sequence window by window. The ceilings are checked against it from below.
+
+    Given several tasks and where their rule input is (a collection: ``rule``), it plays
+    each env as the task the rule names, all tasks in one pass: what differs between them
+    are per-task parameters, looked up per env. (One observer per task would run Mod-Cog's
+    93 over every step.) The task is the rule input's argmax summed over the trial so far,
+    the likeliest task under Gaussian noise on a one-hot rule.
     """
 
     name: ClassVar[str] = "ring_observer"
     THRESHOLD = 0.2  # half the weakest bump any family shows; the noise reaches it once in ~1e8 steps
 
-    def __init__(self, task: RingTask) -> None:
-        self.task = task
-        self.d = task.dim_ring
+    def __init__(self, task: RingTask | Sequence[RingTask], rule: slice | None = None) -> None:
+        tasks = [task] if isinstance(task, RingTask) else list(task)
+        rings = {t.dim_ring for t in tasks}
+        if len(rings) != 1 or (rule is None and len(tasks) > 1):
+            raise InvalidParameterError(
+                f"one ring observer plays tasks of one ring size, named by a rule input; got dim_ring {sorted(rings)} "
+                f"and rule {rule!r}"
+            )
+        self.task, self.tasks, self.rule = tasks[0], tasks, rule
+        self.d = tasks[0].dim_ring
         self.templates = bumps(np.arange(self.d), self.d)  # [unit, ring unit]
+
+        def per_task(value: Any) -> np.ndarray:
+            return np.array([value(t) for t in tasks])
+
+        self._family = per_task(_family)
+        self._delayed = per_task(lambda t: isinstance(t, TwoStimulusDecision) and t.delayed)
+        self._anti = per_task(lambda t: self.d // 2 if isinstance(t, Reach) and t.anti else 0)
+        self._to_sample = per_task(lambda t: isinstance(t, Matching) and t.match_to == "sample")
+        self._on_match = per_task(lambda t: isinstance(t, Matching) and t.go_on == "match")
+        self._weights = per_task(lambda t: _MODALITY_WEIGHTS.get(getattr(t, "modalities", "1"), (1, 0)))
+        self._integrate = per_task(lambda t: t.integrate if t.memory_period is not None else 0)
+        self._dt = per_task(lambda t: t.dt)
+        self._sequence = per_task(lambda t: t.sequence)
+        self._step_units = per_task(lambda t: t.step_units)
 
     @property
     def row_independent(self) -> bool:
@@ -602,6 +632,7 @@ class RingObserver(Agent):
             "opened": np.zeros(num_envs, dtype=bool),
             "closed": np.zeros(num_envs, dtype=np.int64),  # response windows passed
             "answer": np.zeros(num_envs, dtype=np.int64),
+            "rule": np.zeros((num_envs, len(self.tasks))),  # the rule input summed over the trial
         }
 
     def act(
@@ -612,33 +643,36 @@ class RingObserver(Agent):
         if new.any():
             for key, value in self.initial_state(len(obs), seed=0).items():
                 s[key][new] = value[new]
+        which = np.zeros(len(obs), dtype=np.int64)
+        if self.rule is not None:  # the task is fixed within a trial: read its rule input so far, not one step's
+            s["rule"] += obs[:, self.rule]
+            which = s["rule"].argmax(axis=1)
+        family = self._family[which]
         window = np.asarray(info["window"])
-        d, task = self.d, self.task
+        d = self.d
         rings = np.stack([obs[:, 1 : 1 + d], obs[:, 1 + d : 1 + 2 * d]], axis=1)  # [env, ring, unit]
         present = rings.max(axis=(1, 2)) > self.THRESHOLD
         in_window = window > 0
         starts = present & ~s["inside"] & ~in_window
-        if isinstance(task, TwoStimulusDecision) and task.delayed:  # no delay: the location jumps
-            here = self._locate(rings.sum(axis=1))
-            so_far = self._locate(s["sums"][:, 0].sum(axis=1))
-            jumped = ring_distance(preferred(d)[here], preferred(d)[so_far]) > np.pi / 4
-            starts |= present & s["inside"] & (s["episode"] == 0) & jumped
+        # delayed decisions have no delay between their stimuli where the location jumps
+        jumping = np.flatnonzero(self._delayed[which] & present & s["inside"] & (s["episode"] == 0))
+        if jumping.size:
+            here = self._locate(rings[jumping].sum(axis=1))
+            so_far = self._locate(s["sums"][jumping, 0].sum(axis=1))
+            starts[jumping] |= ring_distance(preferred(d)[here], preferred(d)[so_far]) > np.pi / 4
         opens = in_window & ~s["opened"]
-        if isinstance(task, TwoStimulusDecision):
-            s["gap"] = np.where(starts & (s["episode"] == 0), s["since"], s["gap"])
-        else:
-            s["gap"] = np.where(opens, s["since"], s["gap"])
+        two_stimuli = family == _TWO_STIMULI
+        gap_ends = np.where(two_stimuli, starts & (s["episode"] == 0), opens)
+        s["gap"] = np.where(gap_ends, s["since"], s["gap"])
         s["episode"] = np.where(starts, np.minimum(s["episode"] + 1, 1), s["episode"])
         s["inside"] = present & ~in_window
         s["opened"] |= in_window
         episode = s["episode"]
-        counted = s["inside"].copy()
-        if isinstance(task, Matching):  # the test comes on with the window: the second episode
-            counted |= present & in_window
-            episode = np.where(in_window, 1, episode)
-        elif isinstance(task, Reach):  # the stimulus may stay on, or come on, in the window
-            counted |= present & in_window
-            episode = np.maximum(episode, 0)
+        # a matching test comes on with the window (the second episode); a reach stimulus
+        # may stay on, or come on, in the window
+        counted = s["inside"] | (present & in_window & ~two_stimuli)
+        episode = np.where(family == _MATCHING, np.where(in_window, 1, episode), episode)
+        episode = np.where(family == _REACH, np.maximum(episode, 0), episode)
         rows = np.flatnonzero(counted)
         s["sums"][rows, episode[rows]] += rings[rows]
         s["steps"][rows, episode[rows]] += 1
@@ -646,8 +680,8 @@ class RingObserver(Agent):
         closing = window == 2
         deciding = np.flatnonzero(closing & (s["closed"] == 0))
         if deciding.size:  # every step would cost a decision; only a window's last step needs one
-            s["answer"][deciding] = self._decide({key: value[deciding] for key, value in s.items()})
-        unit = s["answer"] - 1 + task.sequence * s["closed"] * task.step_units
+            s["answer"][deciding] = self._decide({key: value[deciding] for key, value in s.items()}, which[deciding])
+        unit = s["answer"] - 1 + self._sequence[which] * s["closed"] * self._step_units[which]
         action = np.where(closing & (s["answer"] > 0), unit % d + 1, 0)
         s["closed"] = s["closed"] + closing
         return action, s
@@ -655,44 +689,62 @@ class RingObserver(Agent):
     def _locate(self, summed: np.ndarray) -> np.ndarray:
         return np.argmax(summed @ self.templates.T, axis=-1)
 
-    def _decide(self, s: dict[str, np.ndarray]) -> np.ndarray:
-        """Per env: the answer action before the sequence moves it (0: withhold)."""
-        task, d = self.task, self.d
-        sums = s["sums"]
-        if isinstance(task, Reach):
-            unit = (self._locate(sums[:, 0].sum(axis=1)) + (d // 2 if task.anti else 0)) % d
-        elif isinstance(task, Matching):
-            sample = self._locate(sums[:, 0].sum(axis=1))
-            test = self._locate(sums[:, 1].sum(axis=1))
+    def _decide(self, s: dict[str, np.ndarray], which: np.ndarray) -> np.ndarray:
+        """Per env (of task ``which``): the answer action before the sequence moves it
+        (0: withhold)."""
+        d, sums = self.d, s["sums"]
+        family = self._family[which]
+        unit = np.zeros(len(which), dtype=np.int64)
+        reach = np.flatnonzero(family == _REACH)
+        if reach.size:
+            unit[reach] = (self._locate(sums[reach, 0].sum(axis=1)) + self._anti[which[reach]]) % d
+        matching = np.flatnonzero(family == _MATCHING)
+        if matching.size:
+            sample = self._locate(sums[matching, 0].sum(axis=1))
+            test = self._locate(sums[matching, 1].sum(axis=1))
             half = d // 2
-            match = sample == test if task.match_to == "sample" else (sample < half) == (test < half)
-            unit = np.where(match if task.go_on == "match" else ~match, test, -1)
-        else:
-            unit = self._stronger(task, sums, s["steps"])  # type: ignore[arg-type]
-        rotation = np.zeros(len(sums), dtype=np.int64)
-        if task.integrate and task.memory_period is not None:
-            delay_ms = s["gap"] * task.dt
-            rotation = task.integrate * np.rint(OMEGA_DEG_PER_MS * delay_ms / (360 / d)).astype(np.int64)
+            own = which[matching]
+            match = np.where(self._to_sample[own], sample == test, (sample < half) == (test < half))
+            unit[matching] = np.where(match == self._on_match[own], test, -1)
+        for delayed in (False, True):
+            rows = np.flatnonzero((family == _TWO_STIMULI) & (self._delayed[which] == delayed))
+            if rows.size:
+                stronger = self._stronger_delayed if delayed else self._stronger_together
+                unit[rows] = stronger(sums[rows], s["steps"][rows], self._weights[which[rows]])
+        integrate = self._integrate[which]
+        delay_ms = s["gap"] * self._dt[which]
+        rotation = integrate * np.rint(OMEGA_DEG_PER_MS * delay_ms / (360 / d)).astype(np.int64)
         return np.where(unit >= 0, (unit + rotation) % d + 1, 0)
 
-    def _stronger(self, task: TwoStimulusDecision, sums: np.ndarray, steps: np.ndarray) -> np.ndarray:
-        weights = {"1": (1, 0), "2": (0, 1), "attend1": (1, 0), "attend2": (0, 1), "both": (1, 1)}[task.modalities]
-        if task.delayed:  # one stimulus per episode: compare their amplitudes per step
-            total = sums[:, :, 0] * weights[0] + sums[:, :, 1] * weights[1]  # [env, episode, unit]
-            where = self._locate(sums.sum(axis=2))  # [env, episode]
-            peak = self.templates[where]
-            amplitude = np.sum(total * peak, axis=2) / np.maximum(np.sum(peak**2, axis=2) * steps, 1e-9)
-            return np.where(amplitude[:, 0] > amplitude[:, 1], where[:, 0], where[:, 1])
+    def _stronger_delayed(self, sums: np.ndarray, steps: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """One stimulus per episode: compare their amplitudes per step."""
+        total = sums[:, :, 0] * weights[:, None, 0:1] + sums[:, :, 1] * weights[:, None, 1:2]  # [env, episode, unit]
+        where = self._locate(sums.sum(axis=2))  # [env, episode]
+        peak = self.templates[where]
+        amplitude = np.sum(total * peak, axis=2) / np.maximum(np.sum(peak**2, axis=2) * steps, 1e-9)
+        return np.where(amplitude[:, 0] > amplitude[:, 1], where[:, 0], where[:, 1])
+
+    def _stronger_together(self, sums: np.ndarray, steps: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """Both stimuli at once: locate them, then fit both bumps' strengths by least squares."""
         both = sums[:, 0].sum(axis=1)  # the two locations, from every ring
         first = self._locate(both)
         theta = preferred(self.d)
         far = ring_distance(theta[None, :], theta[first][:, None]) >= np.pi / 2 - 1e-9
         second = np.argmax(np.where(far, both @ self.templates.T, -np.inf), axis=1)
         basis = np.stack([self.templates[first], self.templates[second]], axis=2)  # [env, unit, 2]
-        total = sums[:, 0, 0] * weights[0] + sums[:, 0, 1] * weights[1]
+        total = sums[:, 0, 0] * weights[:, 0:1] + sums[:, 0, 1] * weights[:, 1:2]
         gram = np.einsum("eui,euj->eij", basis, basis)
         fit = np.linalg.solve(gram, np.einsum("eui,eu->ei", basis, total)[..., None])[..., 0]
         return np.where(fit[:, 0] > fit[:, 1], first, second)
+
+
+_MODALITY_WEIGHTS = {"1": (1, 0), "2": (0, 1), "attend1": (1, 0), "attend2": (0, 1), "both": (1, 1)}
+
+
+def _family(task: RingTask) -> int:
+    if isinstance(task, Matching):
+        return _MATCHING
+    return _TWO_STIMULI if isinstance(task, TwoStimulusDecision) else _REACH
 
 
 # -- the collection --------------------------------------------------------------------------------
@@ -751,9 +803,8 @@ class Collection(MultiTask):
         return ByRule([t.blind_policy() for t in self.tasks], self.tasks, self.rule_slice)
 
     def ideal_observer(self) -> Agent:
-        from neurobench.agents.reference import ByRule, IdealObserver
-
-        return ByRule([IdealObserver() for _ in self.tasks], self.tasks, self.rule_slice)
+        """The tasks' ring observer, all tasks in one pass (each env as its rule says)."""
+        return RingObserver(self.tasks, self.rule_slice)
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
