@@ -171,7 +171,7 @@ class RingTask(TimedTask):
     def hold_periods(self) -> tuple[str, ...]:
         return tuple(p for p in resolved_timing(self) if p not in self.segments)
 
-    @property
+    @cached_property  # read per painted channel: Mod-Cog's chunk asked for it 18,000 times
     def obs_channels(self) -> Channels:
         rule = {"rule": len(RULES)} if self.rule_input else {}
         return Channels(fixation=1, stimulus_mod1=self.dim_ring, stimulus_mod2=self.dim_ring, **rule)

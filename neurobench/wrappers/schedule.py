@@ -59,13 +59,7 @@ def schedule_ids(
 
 def assemble(parts: Mapping[int, TrialBatch], ids: np.ndarray) -> TrialBatch:
     """One batch with the trials of ``parts[k]`` at the positions where ``ids == k``."""
-    keys = sorted(parts)
-    batch = TrialBatch.concat([parts[k] for k in keys])
-    offsets = np.cumsum([0] + [parts[k].n for k in keys])
-    order = np.empty(len(ids), dtype=np.int64)
-    for k, offset in zip(keys, offsets, strict=False):
-        order[ids == k] = offset + np.arange(parts[k].n)
-    return batch.take(order)
+    return TrialBatch.interleave({k: parts[k] for k in sorted(parts)}, ids)
 
 
 class CompositeRule(ResponseRule):
@@ -271,12 +265,20 @@ class MultiTask(TrialTask):
     def sample_chunk(self, rng: np.random.Generator, n: int, start: int, carry: Any) -> tuple[TrialBatch, Any]:
         weights = None if self.weights is None else np.asarray(self.weights)
         ids = schedule_ids(self.schedule, len(self.tasks), n, self.block_length, rng, start, weights)
-        parts = {}
+        parts, own_conditions = {}, {}
         for k, task in enumerate(self.tasks):
             count = int(np.sum(ids == k))
             if count:  # a task not scheduled in this chunk draws nothing
-                parts[k] = self._lift(k, task.sample_chunk(rng, count, start, None)[0])
-        return assemble(parts, ids), carry
+                parts[k], own_conditions[k] = self._lift(k, task.sample_chunk(rng, count, start, None)[0])
+        batch = assemble(parts, ids)
+        conditions = dict(batch.conditions)
+        for j, other in enumerate(self.tasks):  # every task's conditions, NaN in other tasks' trials
+            for key in self._condition_keys[j]:
+                values = np.full(n, np.nan)
+                if j in own_conditions:
+                    values[ids == j] = own_conditions[j][key]
+                conditions[f"{other.name}.{key}"] = values
+        return dataclasses.replace(batch, conditions=conditions), carry
 
     @cached_property
     def _condition_keys(self) -> list[list[str]]:
@@ -287,9 +289,9 @@ class MultiTask(TrialTask):
             keys.append([k for k, v in probe.items() if v.ndim == 1 and np.issubdtype(v.dtype, np.number)])
         return keys
 
-    def _lift(self, k: int, part: TrialBatch) -> TrialBatch:
-        """Task ``k``'s trials in the union layout: padded inputs, rule input, shifted
-        phases, every period name, prefixed conditions."""
+    def _lift(self, k: int, part: TrialBatch) -> tuple[TrialBatch, dict[str, np.ndarray]]:
+        """Task ``k``'s trials in the union layout (padded inputs, rule input, shifted
+        phases, every period name), and its own conditions to prefix, as floats."""
         task = self.tasks[k]
         obs = np.zeros((part.n, part.max_length, self.obs_channels.size), dtype=np.float32)
         obs[..., : task.obs_channels.size] = part.obs
@@ -303,15 +305,12 @@ class MultiTask(TrialTask):
         conditions: dict[str, np.ndarray] = {"task": np.full(part.n, k)}
         if "answer" in part.conditions:
             conditions["answer"] = part.conditions["answer"]
-        for j, other in enumerate(self.tasks):
-            for key in self._condition_keys[j]:
-                values = part.conditions[key].astype(float) if j == k else np.full(part.n, np.nan)
-                conditions[f"{other.name}.{key}"] = values
+        own = {key: part.conditions[key].astype(float) for key in self._condition_keys[k]}
         width = self.n_actions
         payoff = _widen(part.payoff, width)
         credit = _widen(part.credit, width)
         resume = part.resume if part.resume is None or part.resume.ndim == 2 else _widen(part.resume, width)
-        return dataclasses.replace(
+        lifted = dataclasses.replace(
             part,
             obs=obs,
             phase=phase,
@@ -321,6 +320,7 @@ class MultiTask(TrialTask):
             credit=credit,
             resume=resume,
         )
+        return lifted, own
 
 
 def _widen(array: np.ndarray | None, width: int) -> np.ndarray | None:
