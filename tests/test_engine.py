@@ -7,6 +7,8 @@ import gymnasium as gym
 import numpy as np
 import pytest
 from gymnasium.vector import AutoresetMode
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import neurobench
 from neurobench import InvalidActionError, InvalidParameterError
@@ -259,3 +261,40 @@ def test_an_answer_with_partial_credit_is_a_success_scored_by_its_credit():
     assert set(records.loc[sure, "outcome"]) == {"correct"}
     np.testing.assert_allclose(records.loc[sure, "score"], 0.7)
     assert (records.loc[records["outcome"] != "correct", "score"] == 0).all()
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.integers(0, 2), min_size=1, max_size=40), st.integers(0, 2**16))
+def test_interleaving_trials_equals_concatenating_then_reordering(ids, seed):
+    """``TrialBatch.interleave`` writes each part into place; it must give what
+    ``concat`` then ``take`` gave: every array, period, condition and optional table."""
+    from neurobench.core.trials import TrialBatch
+
+    ids = np.asarray(ids)
+    # three tasks in a multitask's layout: different lengths, credits and payoffs in some only
+    multi = neurobench.make_task({"id": "MultiTask", "tasks": ["GoNogo", "PostDecisionWager", "DelayComparison"]})
+    rng = np.random.default_rng(seed)
+    parts = {
+        k: multi._lift(k, task.sample(rng, int((ids == k).sum())))[0]
+        for k, task in enumerate(multi.tasks)
+        if (ids == k).any()
+    }
+    keys = sorted(parts)
+    offsets = np.cumsum([0] + [parts[k].n for k in keys])
+    order = np.empty(len(ids), dtype=np.int64)
+    for k, offset in zip(keys, offsets, strict=False):
+        order[ids == k] = offset + np.arange(parts[k].n)
+    expected = TrialBatch.concat([parts[k] for k in keys]).take(order)
+    got = TrialBatch.interleave(parts, ids)
+    for name in ("obs", "target", "length", "phase", "resume", "payoff", "credit", "index"):
+        a, b = getattr(expected, name), getattr(got, name)
+        assert (a is None) == (b is None), name
+        if a is not None:
+            assert (a.dtype, a.shape) == (b.dtype, b.shape), name
+            np.testing.assert_array_equal(a, b, err_msg=name)
+    assert list(expected.conditions) == list(got.conditions)
+    for key in expected.conditions:
+        np.testing.assert_array_equal(expected.conditions[key], got.conditions[key], err_msg=key)
+    for key, (start, end) in expected.periods.items():
+        np.testing.assert_array_equal(start, got.periods[key][0])
+        np.testing.assert_array_equal(end, got.periods[key][1])
