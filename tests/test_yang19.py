@@ -197,6 +197,17 @@ def test_a_collections_one_pass_observer_plays_as_its_tasks_observers_do():
     assert one_pass["score"].mean() > 0.95
 
 
+def test_a_collections_one_pass_guess_plays_as_its_tasks_constant_answers_do():
+    from neurobench.agents import GuessAgent
+    from neurobench.agents.reference import ByRule, ConstantAnswersByRule
+
+    task = neurobench.make_task("ModCog")
+    assert isinstance(task.blind_policy(), ConstantAnswersByRule)
+    one_pass = evaluate(GuessAgent(), task, seed=2, n_trials=400, num_envs=64)
+    per_task = ByRule([t.blind_policy() for t in task.tasks], task.tasks, task.rule_slice)
+    pd.testing.assert_frame_equal(one_pass, evaluate(per_task, task, seed=2, n_trials=400, num_envs=64))
+
+
 def test_the_collections_observer_reads_the_rule_over_the_trial():
     """Under heavy input noise a single step's rule input misnames the task; the trial's
     summed rule input (the likeliest task) does not, and plays far better."""

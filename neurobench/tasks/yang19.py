@@ -798,9 +798,12 @@ class Collection(MultiTask):
         return _mean_level([t.chance() for t in self.tasks], "the mean of the tasks' chances", self.shares)
 
     def blind_policy(self) -> Agent:
-        from neurobench.agents.reference import ByRule
+        from neurobench.agents.reference import ByRule, ConstantAnswers, ConstantAnswersByRule
 
-        return ByRule([t.blind_policy() for t in self.tasks], self.tasks, self.rule_slice)
+        policies = [t.blind_policy() for t in self.tasks]
+        if all(isinstance(p, ConstantAnswers) and p.given is not None for p in policies):
+            return ConstantAnswersByRule([p.given.tolist() for p in policies], self.rule_slice)  # type: ignore[attr-defined]
+        return ByRule(policies, self.tasks, self.rule_slice)
 
     def ideal_observer(self) -> Agent:
         """The tasks' ring observer, all tasks in one pass (each env as its rule says)."""
