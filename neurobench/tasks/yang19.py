@@ -802,7 +802,7 @@ class Collection(MultiTask):
 
         policies = [t.blind_policy() for t in self.tasks]
         if all(isinstance(p, ConstantAnswers) and p.given is not None for p in policies):
-            return ConstantAnswersByRule([p.given.tolist() for p in policies], self.rule_slice)  # type: ignore[attr-defined]
+            return ConstantAnswersByRule([p.given.tolist() for p in policies], self.rule_slice)
         return ByRule(policies, self.tasks, self.rule_slice)
 
     def ideal_observer(self) -> Agent:
