@@ -191,8 +191,8 @@ def test_a_collections_one_pass_observer_plays_as_its_tasks_observers_do():
     """One ring observer over all tasks of a collection (per-env task parameters) gives
     the records of one observer per task, each on its own task's envs."""
     task = neurobench.make_task("Yang19")
-    one_pass = evaluate(IdealObserver(), task, seed=2, n_trials=400, num_envs=64)
-    per_task = evaluate(_per_task_observers(task), task, seed=2, n_trials=400, num_envs=64)
+    one_pass = evaluate(IdealObserver(), task, seed=2, n_trials=200, num_envs=32)
+    per_task = evaluate(_per_task_observers(task), task, seed=2, n_trials=200, num_envs=32)
     pd.testing.assert_frame_equal(one_pass, per_task)
     assert one_pass["score"].mean() > 0.95
 
@@ -203,17 +203,17 @@ def test_a_collections_one_pass_guess_plays_as_its_tasks_constant_answers_do():
 
     task = neurobench.make_task("ModCog")
     assert isinstance(task.blind_policy(), ConstantAnswersByRule)
-    one_pass = evaluate(GuessAgent(), task, seed=2, n_trials=400, num_envs=64)
+    one_pass = evaluate(GuessAgent(), task, seed=2, n_trials=200, num_envs=32)
     per_task = ByRule([t.blind_policy() for t in task.tasks], task.tasks, task.rule_slice)
-    pd.testing.assert_frame_equal(one_pass, evaluate(per_task, task, seed=2, n_trials=400, num_envs=64))
+    pd.testing.assert_frame_equal(one_pass, evaluate(per_task, task, seed=2, n_trials=200, num_envs=32))
 
 
 def test_the_collections_observer_reads_the_rule_over_the_trial():
     """Under heavy input noise a single step's rule input misnames the task; the trial's
     summed rule input (the likeliest task) does not, and plays far better."""
     task = neurobench.make_task({"id": "Yang19", "params": {"task_params": {"sigma": 2.0}}})
-    one_pass = evaluate(IdealObserver(), task, seed=5, n_trials=400, num_envs=64)["score"].mean()
-    per_step = evaluate(_per_task_observers(task), task, seed=5, n_trials=400, num_envs=64)["score"].mean()
+    one_pass = evaluate(IdealObserver(), task, seed=5, n_trials=200, num_envs=32)["score"].mean()
+    per_step = evaluate(_per_task_observers(task), task, seed=5, n_trials=200, num_envs=32)["score"].mean()
     assert one_pass > per_step + 0.15
 
 
