@@ -85,15 +85,23 @@ class ConstantAnswers(Agent):
     def act(
         self, obs: np.ndarray, state: tuple[np.ndarray, np.ndarray], info: Mapping[str, np.ndarray]
     ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
-        was_window, window_index = state
-        new_trial = np.asarray(info["new_trial"])
-        window = np.asarray(info["window"]) > 0
-        window_index = np.where(new_trial, -1, window_index)
-        opens = window & (~was_window | new_trial)
-        window_index = window_index + opens
+        open_window, window_index, closing = _windows(state, info)
         answer = self.answers[np.clip(window_index, 0, len(self.answers) - 1)]
-        closing = np.asarray(info["window"]) == 2
-        return np.where(closing, answer, FIXATE), (window & ~closing, window_index)
+        return np.where(closing, answer, FIXATE), (open_window, window_index)
+
+
+def _windows(
+    state: tuple[np.ndarray, np.ndarray, *tuple[np.ndarray, ...]], info: Mapping[str, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Where each env is among its trial's response windows, from ``(was_window,
+    window_index, ...)``: whether a window is open after this step, the index of the
+    current (or last) window (-1 before the first), and whether a window closes now."""
+    was_window, window_index = state[0], state[1]
+    new_trial = np.asarray(info["new_trial"])
+    window = np.asarray(info["window"]) > 0
+    window_index = np.where(new_trial, -1, window_index) + (window & (~was_window | new_trial))
+    closing = np.asarray(info["window"]) == 2
+    return window & ~closing, window_index, closing
 
 
 class ConstantAnswersByRule(Agent):
@@ -121,15 +129,10 @@ class ConstantAnswersByRule(Agent):
     def act(
         self, obs: np.ndarray, state: tuple[np.ndarray, np.ndarray, np.ndarray], info: Mapping[str, np.ndarray]
     ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        was_window, window_index, rule = state
-        new_trial = np.asarray(info["new_trial"])
-        rule = np.where(new_trial[:, None], 0.0, rule) + obs[:, self.rule]
-        window = np.asarray(info["window"]) > 0
-        window_index = np.where(new_trial, -1, window_index)
-        window_index = window_index + (window & (~was_window | new_trial))
+        rule = np.where(np.asarray(info["new_trial"])[:, None], 0.0, state[2]) + obs[:, self.rule]
+        open_window, window_index, closing = _windows(state, info)
         answer = self.table[rule.argmax(axis=1), np.clip(window_index, 0, self.table.shape[1] - 1)]
-        closing = np.asarray(info["window"]) == 2
-        return np.where(closing, answer, FIXATE), (window & ~closing, window_index, rule)
+        return np.where(closing, answer, FIXATE), (open_window, window_index, rule)
 
 
 class ByRule(Agent):

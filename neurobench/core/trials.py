@@ -8,7 +8,7 @@ trial really ends (padding is zero observation, fixation target, free phase).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, cast
 
@@ -121,15 +121,6 @@ class TrialBatch:
                 row += len(a)
             return out
 
-        def optional(name: str) -> np.ndarray | None:
-            arrays = [getattr(b, name) for b in batches]
-            if all(a is None for a in arrays):
-                return None
-            template = next(a for a in arrays if a is not None)
-            return stacked(
-                [a if a is not None else _neutral(name, b, template) for a, b in zip(arrays, batches, strict=True)]
-            )
-
         if len(batches) == 1:
             return batches[0]
         return TrialBatch(
@@ -145,9 +136,9 @@ class TrialBatch:
                 for k in batches[0].periods
             },
             conditions={k: np.concatenate([b.conditions[k] for b in batches]) for k in batches[0].conditions},
-            resume=optional("resume"),
-            payoff=optional("payoff"),
-            credit=optional("credit"),
+            resume=_optional("resume", batches, stacked),
+            payoff=_optional("payoff", batches, stacked),
+            credit=_optional("credit", batches, stacked),
             index=np.concatenate([b.index for b in batches]),
         )
 
@@ -176,15 +167,6 @@ class TrialBatch:
                 out[r, : a.shape[1]] = a[:, :horizon]
             return out
 
-        def optional(name: str) -> np.ndarray | None:
-            arrays = [getattr(b, name) for b in batches]
-            if all(a is None for a in arrays):
-                return None
-            template = next(a for a in arrays if a is not None)
-            return placed(
-                [a if a is not None else _neutral(name, b, template) for a, b in zip(arrays, batches, strict=True)]
-            )
-
         return TrialBatch(
             obs=placed([b.obs for b in batches]),
             target=placed([b.target for b in batches]),
@@ -195,11 +177,23 @@ class TrialBatch:
                 for k in batches[0].periods
             },
             conditions={k: per_trial([b.conditions[k] for b in batches]) for k in batches[0].conditions},
-            resume=optional("resume"),
-            payoff=optional("payoff"),
-            credit=optional("credit"),
+            resume=_optional("resume", batches, placed),
+            payoff=_optional("payoff", batches, placed),
+            credit=_optional("credit", batches, placed),
             index=per_trial([b.index for b in batches]),
         )
+
+
+def _optional(
+    name: str, batches: list[TrialBatch], write: Callable[[list[np.ndarray]], np.ndarray]
+) -> np.ndarray | None:
+    """The optional table ``name`` of ``batches`` written together by ``write``: ``None``
+    if no batch has it, else each batch's own or its neutral stand-in."""
+    arrays = [getattr(b, name) for b in batches]
+    if all(a is None for a in arrays):
+        return None
+    template = next(a for a in arrays if a is not None)
+    return write([a if a is not None else _neutral(name, b, template) for a, b in zip(arrays, batches, strict=True)])
 
 
 def _neutral(name: str, batch: TrialBatch, template: np.ndarray) -> np.ndarray:
