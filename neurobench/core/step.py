@@ -39,9 +39,10 @@ State = dict[str, np.ndarray]
 class StepOutcome:
     """What one step of a closed-loop task produced, per environment (and player).
 
-    ``ended``: a trial ended at this step; ``trials`` (valid where ``ended``): ``outcome``
-    codes, ``score``, ``response`` and the trial's conditions (arrays over environments,
-    ``[n, players]`` for per-player entries of games).
+    ``ended``: a trial ended at this step; ``trials`` (valid where ``ended``, and may be
+    left empty when no trial ended, so a task need not build it on every step):
+    ``outcome`` codes, ``score``, ``response`` and the trial's conditions (arrays over
+    environments, ``[n, players]`` for per-player entries of games).
     """
 
     reward: np.ndarray

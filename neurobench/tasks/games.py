@@ -164,13 +164,15 @@ class ChoiceGame(StepTask):
             state["last_choice"][rows] = np.where(valid[:, None], chosen, MISS)
             state["last_payoff"][rows] = pay
         state["t"], state["choice"] = t, choice
-        trials = {
-            "outcome": outcome,
-            "score": (outcome == Outcome.CORRECT).astype(np.float64),
-            "reward": reward.copy(),
-            "response": np.where(choice == MISS, -1, choice + 1),
-            **self.conditions(state),
-        }
+        trials = {}
+        if len(rows):
+            trials = {
+                "outcome": outcome,
+                "score": (outcome == Outcome.CORRECT).astype(np.float64),
+                "reward": reward.copy(),
+                "response": np.where(choice == MISS, -1, choice + 1),
+                **self.conditions(state),
+            }
         return state, StepOutcome(reward, resolve, trials)
 
     def conditions(self, state: State) -> dict[str, np.ndarray]:
@@ -186,11 +188,11 @@ class ChoiceGame(StepTask):
         obs[:, :, c["fixation"].start] = ~go[:, None]
         obs[:, :, c["go"].start] = go[:, None]
         last = state["last_choice"]
-        envs = np.arange(n)
-        for player in (0, 1):
-            for name, who in (("own", player), ("other", 1 - player)):
-                made = last[:, who] != MISS
-                obs[envs[made], player, c[name].start + last[made, who]] = 1.0
+        for who in (0, 1):  # a choice is its maker's own and the other player's other
+            rows = np.flatnonzero(last[:, who] != MISS)
+            made = last[rows, who]
+            obs[rows, who, c["own"].start + made] = 1.0
+            obs[rows, 1 - who, c["other"].start + made] = 1.0
         obs[:, :, c["payoff"].start] = state["last_payoff"]
         self.paint_extra(state, obs)
         closing = t == self.fixation_steps + self.choice_steps - 1
@@ -198,8 +200,9 @@ class ChoiceGame(StepTask):
         target = np.zeros((n, 2), dtype=np.int64)
         for player in (0, 1):
             other = state["choice"][:, 1 - player]
-            known = go & (other != MISS)
-            target[known, player] = self.best_response(other[known], player) + 1
+            known = np.flatnonzero(go & (other != MISS))
+            if len(known):
+                target[known, player] = self.best_response(other[known], player) + 1
         return obs, Now(target, np.repeat(window[:, None], 2, axis=1), t.copy(), go.astype(np.int16))
 
     def paint_extra(self, state: State, obs: np.ndarray) -> None:
@@ -407,15 +410,17 @@ class JointPerceptualDecision(ChoiceGame):
             state["last_choice"][rows] = np.where(valid[:, None], decision[:, None], MISS).repeat(2, axis=1)
             state["last_payoff"][rows] = pay
         state["t"], state["choice"], state["report"] = t, choice, report
-        trials = {
-            "outcome": outcome,
-            "score": (outcome == Outcome.CORRECT).astype(np.float64),
-            "reward": reward.copy(),
-            "response": np.where(choice == MISS, -1, choice + 1),
-            "report": np.where(report == MISS, -1, report + 1),
-            "ground_truth": state["truth"].copy(),
-            "coh": state["coh"].copy(),
-        }
+        trials = {}
+        if len(rows):
+            trials = {
+                "outcome": outcome,
+                "score": (outcome == Outcome.CORRECT).astype(np.float64),
+                "reward": reward.copy(),
+                "response": np.where(choice == MISS, -1, choice + 1),
+                "report": np.where(report == MISS, -1, report + 1),
+                "ground_truth": state["truth"].copy(),
+                "coh": state["coh"].copy(),
+            }
         return state, StepOutcome(reward, resolve, trials)
 
     def observe(self, state: State) -> tuple[np.ndarray, Now]:
@@ -430,28 +435,35 @@ class JointPerceptualDecision(ChoiceGame):
         obs[:, :, c["fixation"].start] = seeing[:, None]
         obs[:, :, c["go"].start] = reporting[:, None]
         obs[:, :, c["joint_go"].start] = joint[:, None]
-        sign = np.where(np.arange(2)[None, :] == state["truth"][:, None], 1.0, -1.0)
-        clean = (0.5 + sign * state["coh"][:, None] / 200).astype(np.float32)  # [n, 2 units]
         envs = np.flatnonzero(seeing)
-        step = t[envs]
-        stimulus = clean[envs, None, :] + state["noise"][envs, :, step, :]
-        obs[envs, :, c["stimulus"].start : c["stimulus"].stop] = stimulus
+        if len(envs):
+            truth = state["truth"][envs]
+            sign = np.where(np.arange(2)[None, :] == truth[:, None], 1.0, -1.0)
+            clean = (0.5 + sign * state["coh"][envs, None] / 200).astype(np.float32)  # [m, 2 units]
+            stimulus = clean[:, None, :] + state["noise"][envs, :, t[envs], :]
+            obs[envs, :, c["stimulus"].start : c["stimulus"].stop] = stimulus
         shown = revealing | joint
-        for player in (0, 1):
-            partner = state["report"][:, 1 - player]
-            rows = np.flatnonzero(shown & (partner != MISS))
-            obs[rows, player, c["report"].start + partner[rows]] = 1.0
+        if shown.any():
+            for player in (0, 1):
+                partner = state["report"][:, 1 - player]
+                rows = np.flatnonzero(shown & (partner != MISS))
+                obs[rows, player, c["report"].start + partner[rows]] = 1.0
         last = state["last_choice"]
-        made = last[:, 0] != MISS
-        obs[np.flatnonzero(made), :, c["own"].start + last[made, 0]] = 1.0
-        obs[np.flatnonzero(made), :, c["other"].start + last[made, 1]] = 1.0
+        made = np.flatnonzero(last[:, 0] != MISS)
+        obs[made, :, c["own"].start + last[made, 0]] = 1.0
+        obs[made, :, c["other"].start + last[made, 1]] = 1.0
         obs[:, :, c["payoff"].start] = state["last_payoff"]
         report_end = self._window_start + self.choice_steps - 1
-        window = np.where(
-            reporting, np.where(t == report_end, 2, 1), np.where(joint, np.where(t == self._length - 1, 2, 1), 0)
-        ).astype(np.int8)
+        closing = (t == report_end) | (t == self._length - 1)
+        responding = reporting | joint
+        window = responding.astype(np.int8) + (closing & responding)  # 1 open, 2 closing
         truth_action = np.where(reporting, 2 * state["truth"] + 2, np.where(joint, 2 * state["truth"] + 1, 0))
-        period = np.select([seeing, reporting, revealing], [0, 1, 2], 3).astype(np.int16)
+        # periods in order (stimulus, report, reveal, joint): how many boundaries t has passed
+        period = (
+            (t >= self._window_start).astype(np.int16)
+            + (t >= self._window_start + self.choice_steps)
+            + (t >= self._joint_start)
+        ).astype(np.int16)
         target = np.repeat(truth_action[:, None], 2, axis=1)
         return obs, Now(target, np.repeat(window[:, None], 2, axis=1), t.copy(), period)
 

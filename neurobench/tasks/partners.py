@@ -64,8 +64,10 @@ class JointObserver:
         """log P(z | right) - log P(z | left), coherences equally likely."""
         if self.s == 0:
             return np.sign(z) * 50.0
-        right = stats.norm.logpdf(z[:, None], self.mu[None, :], self.s)
-        left = stats.norm.logpdf(z[:, None], -self.mu[None, :], self.s)
+        # Gaussian log-densities up to their shared normalizing constant, which cancels
+        scale = -0.5 / self.s**2
+        right = scale * (z[:, None] - self.mu[None, :]) ** 2
+        left = scale * (z[:, None] + self.mu[None, :]) ** 2
         return np.logaddexp.reduce(right, axis=1) - np.logaddexp.reduce(left, axis=1)
 
     def joint(self, z: np.ndarray, partner_report: np.ndarray) -> np.ndarray:
@@ -140,7 +142,8 @@ class IdealPartner:
         partner = np.where(shown.any(axis=1), shown.argmax(axis=1), -1)
         actions = np.where(reporting, self.observer.report(state["z"]), 0).astype(np.int64)
         deciding = np.flatnonzero(joint)  # the likelihoods only where the joint answer is due
-        actions[deciding] = self.observer.joint(state["z"][deciding], partner[deciding])
+        if len(deciding):
+            actions[deciding] = self.observer.joint(state["z"][deciding], partner[deciding])
         return actions
 
 
