@@ -2,6 +2,9 @@ import os
 import tempfile
 
 os.environ.setdefault("MPLBACKEND", "Agg")
+# the two xdist workers share two cores: a torch (and its subprocesses') thread pool per core
+# in each worker oversubscribes them; the small test models run faster on one thread
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 # measured chance and ceiling levels: shared by this run's workers and the subprocesses
 # they start, never by another run or the user's own cache
 os.environ["NEUROBENCH_CACHE"] = os.path.join(
