@@ -463,7 +463,7 @@ class JointPerceptualDecision(ChoiceGame):
             (t >= self._window_start).astype(np.int16)
             + (t >= self._window_start + self.choice_steps)
             + (t >= self._joint_start)
-        ).astype(np.int16)
+        )
         target = np.repeat(truth_action[:, None], 2, axis=1)
         return obs, Now(target, np.repeat(window[:, None], 2, axis=1), t.copy(), period)
 
