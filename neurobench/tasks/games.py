@@ -164,19 +164,26 @@ class ChoiceGame(StepTask):
             state["last_choice"][rows] = np.where(valid[:, None], chosen, MISS)
             state["last_payoff"][rows] = pay
         state["t"], state["choice"] = t, choice
-        trials = {}
-        if len(rows):
-            trials = {
-                "outcome": outcome,
-                "score": (outcome == Outcome.CORRECT).astype(np.float64),
-                "reward": reward.copy(),
-                "response": np.where(choice == MISS, -1, choice + 1),
-                **self.conditions(state),
-            }
-        return state, StepOutcome(reward, resolve, trials)
+        return state, StepOutcome(reward, resolve, self._records(rows, outcome, reward, state))
+
+    def _records(
+        self, rows: np.ndarray, outcome: np.ndarray, reward: np.ndarray, state: State
+    ) -> dict[str, np.ndarray]:
+        """The step's trial records, built only when a trial ended (``rows``): the engine
+        reads them nowhere else."""
+        if not len(rows):
+            return {}
+        return {
+            "outcome": outcome,
+            "score": (outcome == Outcome.CORRECT).astype(np.float64),
+            "reward": reward.copy(),
+            "response": np.where(state["choice"] == MISS, -1, state["choice"] + 1),
+            **self.conditions(state),
+        }
 
     def conditions(self, state: State) -> dict[str, np.ndarray]:
-        """Hidden variables of each environment's current trial (for the records)."""
+        """What the records hold of each environment's current trial beyond its outcome,
+        score, reward and response: hidden variables, a game's other reports."""
         return {}
 
     def observe(self, state: State) -> tuple[np.ndarray, Now]:
@@ -410,18 +417,14 @@ class JointPerceptualDecision(ChoiceGame):
             state["last_choice"][rows] = np.where(valid[:, None], decision[:, None], MISS).repeat(2, axis=1)
             state["last_payoff"][rows] = pay
         state["t"], state["choice"], state["report"] = t, choice, report
-        trials = {}
-        if len(rows):
-            trials = {
-                "outcome": outcome,
-                "score": (outcome == Outcome.CORRECT).astype(np.float64),
-                "reward": reward.copy(),
-                "response": np.where(choice == MISS, -1, choice + 1),
-                "report": np.where(report == MISS, -1, report + 1),
-                "ground_truth": state["truth"].copy(),
-                "coh": state["coh"].copy(),
-            }
-        return state, StepOutcome(reward, resolve, trials)
+        return state, StepOutcome(reward, resolve, self._records(rows, outcome, reward, state))
+
+    def conditions(self, state: State) -> dict[str, np.ndarray]:
+        return {
+            "report": np.where(state["report"] == MISS, -1, state["report"] + 1),
+            "ground_truth": state["truth"].copy(),
+            "coh": state["coh"].copy(),
+        }
 
     def observe(self, state: State) -> tuple[np.ndarray, Now]:
         t = state["t"]
