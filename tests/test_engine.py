@@ -211,6 +211,23 @@ def test_any_trial_is_drawn_without_the_ones_before_it():
     np.testing.assert_array_equal(obs[0], whole.obs[late[0], 0])
 
 
+@settings(max_examples=40, deadline=None)
+@given(stride=st.integers(1, 5), data=st.data())
+def test_the_rest_of_a_chunk_is_the_streams_next_trials_up_to_that_chunks_end(stride, data):
+    task = neurobench.make_task("PerceptualDecisionMaking")
+    offset = data.draw(st.integers(0, stride - 1))
+    start = data.draw(st.integers(0, 2 * task.chunk_size // stride))
+    stream = TrialStream(task, 4, start=start, offset=offset, stride=stride)
+    plain = TrialStream(task, 4, start=start, offset=offset, stride=stride)
+    for _ in range(3):
+        part = stream.take_rest_of_chunk()
+        chunks = part.index // task.chunk_size
+        assert part.n >= 1
+        assert (chunks == chunks[0]).all()
+        assert (offset + stride * stream.position) // task.chunk_size == chunks[0] + 1  # next is the next chunk
+        np.testing.assert_array_equal(part.obs, plain.take(part.n).obs)
+
+
 def test_the_engine_view_records_periods_and_the_active_mask_freezes_environments():
     task = neurobench.make_task("DelayMatchSample")
     engine = task.engine(3)

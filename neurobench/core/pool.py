@@ -102,11 +102,11 @@ class TrialPool:
     # -- independent trials ------------------------------------------------------------
     def _refill(self, needed: int, in_use: np.ndarray) -> np.ndarray:
         """Keep the trials in use and in reserve, drop the consumed ones, draw new ones."""
-        reserve = self.batch.take(np.arange(self._next_row, self.batch.n))
+        reserve = self.batch.take(slice(self._next_row, self.batch.n))  # views: concat copies once
         parts = [self.batch.take(in_use), reserve]
         have = reserve.n
         while have < max(needed, self.lanes, self.ahead):
-            parts.append(self._stream.take(self.task.chunk_size))
+            parts.append(self._stream.take_rest_of_chunk())
             have += parts[-1].n
         self._use(TrialBatch.concat(parts))
         self._next_row = len(in_use)

@@ -63,13 +63,20 @@ class TrialStream:
         self.position += m
         return self.trials(indices)
 
+    def take_rest_of_chunk(self) -> TrialBatch:
+        """The view's next trials up to the end of the chunk the next one is in: trials
+        of one chunk only, so no copy joins two chunks (the pool's refill copies once)."""
+        first = self.offset + self.stride * self.position
+        end = (first // self.chunk_size + 1) * self.chunk_size  # the next chunk's first trial
+        return self.take(-(-(end - self.offset) // self.stride) - self.position)
+
     def trials(self, indices: np.ndarray) -> TrialBatch:
         """The trials at stream ``indices`` (increasing), drawn chunk by chunk."""
         chunks = indices // self.chunk_size
         parts = []
         for c in np.unique(chunks):
             rows = indices[chunks == c] - c * self.chunk_size
-            parts.append(self.chunk(int(c)).take(rows))
+            parts.append(self.chunk(int(c)).take(_as_slice(rows)))
         return parts[0] if len(parts) == 1 else TrialBatch.concat(parts)
 
     def chunk(self, c: int) -> TrialBatch:
@@ -140,6 +147,14 @@ class SessionStream:
     def _sample(self, c: int) -> tuple[TrialBatch, Any]:
         m = self.per_session
         return self.task.sample_sessions(chunk_generator(self.key, c), self.sessions, m, self._carries[c])  # type: ignore[attr-defined]
+
+
+def _as_slice(rows: np.ndarray) -> np.ndarray | slice:
+    """Consecutive increasing rows as a slice: ``take`` then returns views of the chunk, and
+    the one copy is the consumer's concatenation (a fancy index copied every array once more)."""
+    if len(rows) and rows[-1] - rows[0] == len(rows) - 1:
+        return slice(int(rows[0]), int(rows[-1]) + 1)
+    return rows
 
 
 def lane_reader(task: TrialTask, seed: Seed) -> tuple[Any, Any]:
