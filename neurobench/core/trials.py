@@ -72,7 +72,8 @@ class TrialBatch:
         return replace(self, index=np.arange(first, first + self.n, dtype=np.int64))
 
     def take(self, idx: np.ndarray | slice) -> TrialBatch:
-        """The trials at ``idx``, trimmed to their own longest length."""
+        """The trials at ``idx``, trimmed to their own longest length: views of this
+        batch's arrays for a slice, copies for an index array."""
         length = self.length[idx]
         horizon = int(length.max()) if len(length) else 0
 
