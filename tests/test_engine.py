@@ -228,6 +228,14 @@ def test_the_rest_of_a_chunk_is_the_streams_next_trials_up_to_that_chunks_end(st
         np.testing.assert_array_equal(part.obs, plain.take(part.n).obs)
 
 
+def test_a_stream_gives_repeated_and_consecutive_indices_their_own_trials():
+    task = neurobench.make_task("DelayMatchSample")
+    whole = TrialStream(task, 1).take(30)
+    for picked in ([3, 3, 5], [4, 5, 6], [7]):
+        rows = np.array(picked)
+        np.testing.assert_array_equal(TrialStream(task, 1).trials(rows).obs, whole.take(rows).obs)
+
+
 def test_the_engine_view_records_periods_and_the_active_mask_freezes_environments():
     task = neurobench.make_task("DelayMatchSample")
     engine = task.engine(3)
