@@ -152,7 +152,7 @@ class SessionStream:
 def _as_slice(rows: np.ndarray) -> np.ndarray | slice:
     """Consecutive increasing rows as a slice: ``take`` then returns views of the chunk, and
     the one copy is the consumer's concatenation (a fancy index copied every array once more)."""
-    if len(rows) and rows[-1] - rows[0] == len(rows) - 1 and (np.diff(rows) == 1).all():
+    if len(rows) and (np.diff(rows) == 1).all():
         return slice(int(rows[0]), int(rows[-1]) + 1)
     return rows
 
