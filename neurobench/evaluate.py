@@ -118,8 +118,9 @@ def evaluate(
 
     Columns: ``trial`` (stream index), ``outcome`` (correct / fail / miss / abort),
     ``score`` (the trial's success in [0, 1]), ``reward`` (summed over the trial),
-    ``response`` (the last answer, -1 if none) and the trial's conditions. ``on_trials(k)``
-    is called as ``k`` more trials complete (for progress bars). ``prepare=False`` skips
+    ``response`` (the last discrete answer, -1 if none or the report is continuous) and the
+    trial's conditions. ``on_trials(k)`` is called as ``k`` more trials complete (for
+    progress bars). ``prepare=False`` skips
     ``agent.prepare(task)`` (the caller has done it). With ``record_steps`` the per-step
     :class:`Steps` come too.
     """

@@ -26,6 +26,7 @@ from typing import Any, cast
 
 import numpy as np
 
+from neurobench.core.engine import trial_record
 from neurobench.core.errors import NeuroBenchError
 from neurobench.core.registry import build, make_task
 from neurobench.core.rules import LAST, RESPONSE_KINDS
@@ -146,15 +147,17 @@ def _check_random_access(task: TrialTask, seed: int) -> None:
 def _check_determinism(task: Task, seed: int, steps: int) -> None:
     from neurobench.core.make import make, make_vec
 
-    def run_single(s: int) -> tuple[np.ndarray, np.ndarray]:
+    def run_single(s: int) -> tuple[np.ndarray, np.ndarray, list[dict[str, Any]]]:
         env = make(task, trials_per_episode=None)
         obs, info = env.reset(seed=s)
-        seen, rewards = [obs], []
+        seen, rewards, records = [obs], [], []
         for _ in range(steps):
             obs, reward, _, _, info = env.step(_oracle_action(task, info["target"]))
             seen.append(obs)
             rewards.append(reward)
-        return np.array(seen), np.array(rewards)
+            if "trial" in info:
+                records.append(info["trial"])
+        return np.array(seen), np.array(rewards), records
 
     first, again, other = run_single(seed), run_single(seed), run_single(seed + 1)
     if not (np.array_equal(first[0], again[0]) and np.array_equal(first[1], again[1])):
@@ -163,13 +166,17 @@ def _check_determinism(task: Task, seed: int, steps: int) -> None:
         _fail(task, "determinism", "another seed gave the same observations")
     vec = make_vec(task, num_envs=1, trials_per_episode=None)
     obs, info = vec.reset(seed=seed)
-    seen, rewards = [obs[0]], []
+    seen, rewards, records = [obs[0]], [], []
     for _ in range(steps):
         obs, reward, _, _, info = vec.step(np.asarray([_oracle_action(task, info["target"][0])]))
         seen.append(obs[0])
         rewards.append(reward[0])
+        if "trial" in info:
+            records.append(trial_record(info["trial"], 0))
     if not (np.array_equal(first[0], np.array(seen)) and np.allclose(first[1], rewards)):
         _fail(task, "determinism", "the vector env with one environment differs from the single env")
+    if _comparable(first[2]) != _comparable(records):
+        _fail(task, "determinism", "the vector env with one environment records other trials than the single env")
     if task.supervised:
         from neurobench.core.dataset import Dataset
 
@@ -181,6 +188,12 @@ def _check_determinism(task: Task, seed: int, steps: int) -> None:
             sequence = np.concatenate([whole.obs[i, : whole.length[i]] for i in range(whole.n)])[:steps]
             if not np.array_equal(inputs[0], sequence):
                 _fail(task, "determinism", "the Dataset with one row differs from the stream")
+
+
+def _comparable(records: list[dict[str, Any]]) -> str:
+    """Trial records as text, so that NaN conditions (a multitask trial's other tasks)
+    compare equal to themselves."""
+    return repr(records)
 
 
 def _oracle_action(task: Task, target: Any) -> Any:

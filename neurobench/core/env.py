@@ -33,7 +33,7 @@ class TaskEnv(gym.Env[np.ndarray, Any]):
     in the trial), ``trial_index`` (the trial's position in the seed's stream),
     ``new_trial`` (a trial just ended), and, when one did, ``trial``: its record (index,
     ``outcome`` correct / fail / miss / abort, total ``reward``, ``score``, ``response`` (the
-    last answer, -1 if none) and conditions).
+    last discrete answer, -1 if none or the report is continuous) and conditions).
 
     ``render_mode="rgb_array"`` keeps the last trials and ``render()`` draws them (inputs,
     ground truth, actions and rewards, periods shaded) as an RGB array.

@@ -87,7 +87,8 @@ class TrialEngine(Engine):
             answered, ended, next_t = answered & active, ended & active, np.where(active, next_t, t)
         np.maximum(self._outcome, event, out=self._outcome)
         self._trial_reward += reward
-        self._response = np.where(answered, action if not self._continuous else 0, self._response)
+        if not self._continuous:  # a continuous report is no discrete answer: its response stays -1
+            self._response = np.where(answered, action, self._response)
         self._answered_at = np.where(answered, t, self._answered_at)
         if not self._continuous and self._step_credit is not None:
             self._score *= np.where(answered, self._step_credit, 1.0)
@@ -446,7 +447,7 @@ class TrialSession(Session):
         self._row = 0
         self._horizon = chunk.max_length
         self._lengths, self._indices = chunk.length.tolist(), chunk.index.tolist()
-        self._conditions = [(name, values.tolist()) for name, values in chunk.conditions.items()]
+        self._conditions = [(name, *_per_trial(values)) for name, values in chunk.conditions.items()]
         windows = window_codes(self.task, chunk.phase)
         self._windows = windows.reshape(-1).tolist()
         self._opened = np.argmax(windows > 0, axis=1).tolist()  # each trial's first response-window step
@@ -483,8 +484,13 @@ class TrialSession(Session):
             "response": self._response,
             "rt": -1.0 if answered_at < 0 else float((answered_at - self._opened[row] + 1) * self._dt),
         }
-        for name, values in self._conditions:
-            record[name] = values[row]
+        for name, values, width in self._conditions:
+            if width == 0:
+                record[name] = values[row]
+            elif width > 0:
+                record[name] = values[row * width : (row + 1) * width]
+            else:
+                record[name] = values[row].tolist()
         return record
 
     def _checked_continuous(self, action: Any) -> list[float]:
@@ -508,6 +514,20 @@ class TrialSession(Session):
             f"action {action!r} is not in {self.task.action_space} of {self.task.name}: give {self._n_actions} "
             f"finite numbers within [{self._low}, {self._high}]"
         )
+
+
+def _per_trial(values: np.ndarray) -> tuple[Any, int]:
+    """A chunk's condition values as the single env reads them per trial, and how: ``0``,
+    one value per trial in a list; ``w > 0``, rows of ``w`` values in one flat list, read
+    by slice; ``-1``, deeper values kept as the array, a row listed per trial. Flat lists,
+    because a nested one would leave one small list per trial alive for the chunk's
+    lifetime, and the garbage collector's full passes over them cost one-step trials
+    (bandits) a third of their speed."""
+    if values.ndim == 1:
+        return values.tolist(), 0
+    if values.ndim == 2:
+        return values.reshape(-1).tolist(), values.shape[1]
+    return values, -1
 
 
 def check_error(task: TrialTask, action: Any) -> InvalidActionError:
