@@ -190,16 +190,18 @@ class PredictiveOpponent(Opponent):
         return history @ weights if k else np.zeros(len(rows), dtype=np.int64)
 
     def probs(self, game: ChoiceGame, state: dict[str, np.ndarray], rows: np.ndarray) -> np.ndarray:
+        counts = np.stack(
+            [state[f"counts{k}_{base}"][rows, self._context(state, rows, k, base)] for k, base in self._tests]
+        )  # [tests, rows, (first choices, trials)]
+        firsts, totals = counts[..., 0], counts[..., 1]
+        p_values = _two_sided_binomial(firsts, totals)  # one call for every test: SciPy's overhead is per call
         best_p = np.ones(len(rows))
         p_first = np.full(len(rows), 0.5)
-        for k, base in self._tests:
+        for (k, _), first, total, p_value in zip(self._tests, firsts, totals, p_values, strict=True):
             usable = state["seen"][rows] >= k
-            counts = state[f"counts{k}_{base}"][rows, self._context(state, rows, k, base)]
-            firsts, total = counts[:, 0], counts[:, 1]
-            p_value = _two_sided_binomial(firsts, total)
             better = usable & (total > 0) & (p_value < np.minimum(best_p, self.alpha))
             best_p = np.where(better, p_value, best_p)
-            p_first = np.where(better, firsts / np.maximum(total, 1), p_first)
+            p_first = np.where(better, first / np.maximum(total, 1), p_first)
         # the computer wins on different targets: choose target 0 when the other is predicted not to
         return np.stack([1 - p_first, p_first], axis=1)
 
@@ -350,14 +352,24 @@ class Versus(StepTask):
             state.update({f"opponent.{k}": v for k, v in self.partner.init(n).items()})
         return state
 
+    @cached_property
+    def _keys(self) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:
+        """(entry of the joint state, entry of the game's or the opponent's own) names:
+        splitting the state by them beats scanning its keys on every step."""
+        state = self.init(0, np.random.default_rng(0))
+        game = tuple((k, k.removeprefix("game.")) for k in state if k.startswith("game."))
+        return game, tuple((k, k.removeprefix("opponent.")) for k in state if k.startswith("opponent."))
+
     def _split(self, state: State) -> tuple[State, dict[str, np.ndarray]]:
-        game = {k[5:]: v for k, v in state.items() if k.startswith("game.")}
-        opponent = {k[9:]: v for k, v in state.items() if k.startswith("opponent.")}
-        return game, opponent
+        game_keys, opponent_keys = self._keys
+        return {own: state[k] for k, own in game_keys}, {own: state[k] for k, own in opponent_keys}
 
     def _join(self, state: State, game: State, opponent: dict[str, np.ndarray]) -> State:
-        state.update({f"game.{k}": v for k, v in game.items()})
-        state.update({f"opponent.{k}": v for k, v in opponent.items()})
+        game_keys, opponent_keys = self._keys
+        for k, own in game_keys:
+            state[k] = game[own]
+        for k, own in opponent_keys:
+            state[k] = opponent[own]
         return state
 
     def begin(self, state: State, envs: np.ndarray, nature: np.random.Generator, play: np.random.Generator) -> State:
