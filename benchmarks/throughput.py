@@ -6,9 +6,10 @@
 NeuroGym pins gymnasium 0.29 and imports torch without declaring it, so it cannot share
 our environment: on first use this script creates ``benchmarks/.neurogym-venv`` with
 ``neurogym==2.3.1`` and ``torch==2.13.0``. Each round runs one fresh process per library,
-alternating (NeuroGym, NeuroBench, NeuroGym, ...), on the tasks both have; the table shows
-per-task medians over rounds and the ratio NeuroBench / NeuroGym. Machines are shared and
-noisy: compare the ratios, which are measured in the same run, not the absolute rates.
+back to back (NeuroGym first in odd rounds, NeuroBench first in even ones), on the tasks
+both have; the table shows per-task medians over rounds and the ratio NeuroBench /
+NeuroGym, the median over rounds of the two figures' ratio in the same round. Machines are
+shared and noisy: compare the ratios, not the absolute rates.
 
 Measures: ``single`` (one env, random actions, steps/s), ``single_target`` (one env
 playing each step's target action, so trials run through as a trained agent's do),
@@ -95,8 +96,9 @@ def measure(args: argparse.Namespace) -> list[dict]:
         "seq_len": 100,
     }
     rows: list[dict] = []
+    sides = (("neurogym", python), ("neurobench", sys.executable))
     for round_index in range(args.rounds):
-        for side, interpreter in (("neurogym", python), ("neurobench", sys.executable)):
+        for side, interpreter in sides if round_index % 2 == 0 else sides[::-1]:  # neither side always first
             started = time.perf_counter()
             names = {"names": {t: theirs[t] for t in tasks}} if side == "neurogym" else {"variants": variants}
             config = {**base, "side": side, **names}
@@ -114,34 +116,48 @@ def measure(args: argparse.Namespace) -> list[dict]:
 
 
 def summarize(rows: list[dict]) -> list[dict]:
-    """Median over rounds per (task, measure, side), and the NeuroBench/NeuroGym ratio."""
-    values: dict[tuple[str, str, str], list[float]] = defaultdict(list)
+    """Per (task, measure): each side's median over rounds, and its figure in each round
+    (``rounds``: side -> values by round, NaN where missing) for paired ratios."""
+    n_rounds = max((row["round"] for row in rows), default=-1) + 1
+    values: dict[tuple[str, str], dict[str, list[float]]] = defaultdict(
+        lambda: {side: [float("nan")] * n_rounds for side in ("neurobench", "neurogym")}
+    )
     for row in rows:
-        values[(row["task"], row["measure"], row["side"])].append(row["value"])
+        values[(row["task"], row["measure"])][row["side"]][row["round"]] = row["value"]
     table = []
-    for task, measure in sorted({(t, m) for t, m, _ in values}):
-        ours = statistics.median(values.get((task, measure, "neurobench"), [float("nan")]))
-        theirs = statistics.median(values.get((task, measure, "neurogym"), [float("nan")]))
-        table.append({"task": task, "measure": measure, "neurobench": ours, "neurogym": theirs})
+    for (task, measure), rounds in sorted(values.items()):
+        medians = {side: _median(figures) for side, figures in rounds.items()}
+        table.append({"task": task, "measure": measure, **medians, "rounds": rounds})
     return table
 
 
-def baseline(row: dict, measure: str, figures: dict[tuple[str, str, str], float]) -> tuple[float, str]:
-    """What a NeuroBench figure is compared with: NeuroGym's figure for the same task (a
-    like-for-like variant: its base task) and ``measure``; for the games, which NeuroGym
-    lacks, our own single envs in gymnasium's SyncVectorEnv."""
+def _median(values: list[float]) -> float:
+    present = [v for v in values if not np.isnan(v)]
+    return statistics.median(present) if present else float("nan")
+
+
+def paired_ratio(ours: list[float], theirs: list[float]) -> float:
+    """Median over rounds of NeuroBench's figure over the baseline's in the same round: the
+    two run back to back, so the machine's drift over a run (here up to 1.5x) cancels."""
+    return _median([o / t for o, t in zip(ours, theirs, strict=True)])
+
+
+def baseline(row: dict, measure: str, figures: dict[tuple[str, str, str], list[float]]) -> tuple[list[float], str]:
+    """What a NeuroBench figure is compared with, round by round: NeuroGym's figure for the
+    same task (a like-for-like variant: its base task) and ``measure``; for the games,
+    which NeuroGym lacks, our own single envs in gymnasium's SyncVectorEnv."""
     task = row["task"].split("@")[0]
+    missing = [float("nan")] * len(row["rounds"]["neurobench"])
     if task in GAMES:
-        own = figures.get((task, "sync16", "neurobench"), float("nan"))
-        return own, "own SyncVectorEnv x16"
-    return figures.get((task, measure, "neurogym"), float("nan")), f"NeuroGym {measure}"
+        return figures.get((task, "sync16", "neurobench"), missing), "own SyncVectorEnv x16"
+    return figures.get((task, measure, "neurogym"), missing), f"NeuroGym {measure}"
 
 
 def print_table(table: list[dict], reference: dict[str, str]) -> list[dict]:
     """Print per-measure tables, each ratio taken against the NeuroGym figure named in
     ``reference`` (its own measure by default), and return the per-measure medians, over
     all shared tasks and over the groups (Yang et al.'s tasks, like-for-like, games)."""
-    figures = {(r["task"], r["measure"], side): r[side] for r in table for side in ("neurobench", "neurogym")}
+    figures = {(r["task"], r["measure"], side): r["rounds"][side] for r in table for side in ("neurobench", "neurogym")}
     by_measure: dict[str, list[dict]] = defaultdict(list)
     for row in table:
         if not np.isnan(row["neurobench"]):
@@ -153,9 +169,9 @@ def print_table(table: list[dict], reference: dict[str, str]) -> list[dict]:
         print(f"  {'task':44s} {'baseline':>12s} {'NeuroBench':>14s} {'ratio':>8s}")
         groups: dict[str, list[tuple[float, float]]] = defaultdict(list)
         for row in rows:
-            base, _ = baseline(row, against, figures)
-            ratio = row["neurobench"] / base
-            print(f"  {row['task']:44s} {base:12,.0f} {row['neurobench']:14,.0f} {ratio:7.1f}x")
+            base, row["against"] = baseline(row, against, figures)
+            ratio = row["ratio"] = paired_ratio(row["rounds"]["neurobench"], base)
+            print(f"  {row['task']:44s} {_median(base):12,.0f} {row['neurobench']:14,.0f} {ratio:7.1f}x")
             groups[group_of(row["task"])].append((ratio, row["neurobench"]))
         for group, pairs in sorted(groups.items()):
             ratios = [r for r, _ in pairs if not np.isnan(r)]
@@ -222,11 +238,11 @@ def main() -> None:
     stamp = time.strftime("%Y%m%d-%H%M%S")
     csv_path = args.out / f"throughput-{stamp}.csv"
     with csv_path.open("w") as handle:
-        handle.write("task,measure,neurogym,neurobench,ratio\n")
+        handle.write("task,measure,neurogym,neurobench,ratio,against\n")
         for row in table:
             handle.write(
                 f"{row['task']},{row['measure']},{row['neurogym']:.1f},{row['neurobench']:.1f},"
-                f"{row['neurobench'] / row['neurogym']:.3f}\n"
+                f"{row.get('ratio', float('nan')):.3f},{row.get('against', '')}\n"
             )
     json_path = args.out / f"throughput-{stamp}.json"
     json_path.write_text(
