@@ -485,12 +485,7 @@ class TrialSession(Session):
             "rt": -1.0 if answered_at < 0 else float((answered_at - self._opened[row] + 1) * self._dt),
         }
         for name, values, width in self._conditions:
-            if width == 0:
-                record[name] = values[row]
-            elif width > 0:
-                record[name] = values[row * width : (row + 1) * width]
-            else:
-                record[name] = values[row].tolist()
+            record[name] = values[row * width : (row + 1) * width] if width else values[row]
         return record
 
     def _checked_continuous(self, action: Any) -> list[float]:
@@ -516,18 +511,16 @@ class TrialSession(Session):
         )
 
 
-def _per_trial(values: np.ndarray) -> tuple[Any, int]:
-    """A chunk's condition values as the single env reads them per trial, and how: ``0``,
-    one value per trial in a list; ``w > 0``, rows of ``w`` values in one flat list, read
-    by slice; ``-1``, deeper values kept as the array, a row listed per trial. Flat lists,
-    because a nested one would leave one small list per trial alive for the chunk's
-    lifetime, and the garbage collector's full passes over them cost one-step trials
-    (bandits) a third of their speed."""
-    if values.ndim == 1:
-        return values.tolist(), 0
+def _per_trial(values: np.ndarray) -> tuple[list[Any], int]:
+    """A chunk's condition values as the single env reads them per trial: a list and the
+    width of a trial's values in it. Rows of a two-dimensional condition are slices of one
+    flat list (width > 0), not a nested list: that would leave one small list per trial
+    alive for the chunk's lifetime, and the garbage collector's full passes over them cost
+    one-step trials (bandits) a third of their speed. Other conditions are read by index
+    (width 0)."""
     if values.ndim == 2:
         return values.reshape(-1).tolist(), values.shape[1]
-    return values, -1
+    return values.tolist(), 0
 
 
 def check_error(task: TrialTask, action: Any) -> InvalidActionError:
