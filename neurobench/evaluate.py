@@ -120,9 +120,8 @@ def evaluate(
     ``score`` (the trial's success in [0, 1]), ``reward`` (summed over the trial),
     ``response`` (the last discrete answer, -1 if none or the report is continuous) and the
     trial's conditions. ``on_trials(k)`` is called as ``k`` more trials complete (for
-    progress bars). ``prepare=False`` skips
-    ``agent.prepare(task)`` (the caller has done it). With ``record_steps`` the per-step
-    :class:`Steps` come too.
+    progress bars). ``prepare=False`` skips ``agent.prepare(task)`` (the caller has done
+    it). With ``record_steps`` the per-step :class:`Steps` come too.
     """
     if not isinstance(n_trials, int) or isinstance(n_trials, bool) or n_trials < 1:
         raise InvalidParameterError(f"n_trials must be an integer >= 1, got {n_trials!r}")

@@ -11,7 +11,8 @@ test suite runs it over every registered spec and a parameter grid per family. I
   trial in order, padding empty, every trial reaching a response window or its end;
 * determinism: the same seed gives the same trials and steps, another seed others; the
   single env, the vector env with one environment and the Dataset with one row agree
-  step for step; any trial can be drawn without the ones before it;
+  step for step, and the two envs' trial records field for field; any trial can be drawn
+  without the ones before it;
 * the task as nested data survives JSON and rebuilds the same trials;
 * scores: the guess agent (the best stimulus-blind policy) scores at chance and the
   oracle or ideal observer at the ceiling, within sampling error (a ceiling labelled as a
@@ -175,7 +176,7 @@ def _check_determinism(task: Task, seed: int, steps: int) -> None:
             records.append(trial_record(info["trial"], 0))
     if not (np.array_equal(first[0], np.array(seen)) and np.allclose(first[1], rewards)):
         _fail(task, "determinism", "the vector env with one environment differs from the single env")
-    if _comparable(first[2]) != _comparable(records):
+    if repr(first[2]) != repr(records):  # as text, so that NaN conditions (a multitask trial's other tasks) match
         _fail(task, "determinism", "the vector env with one environment records other trials than the single env")
     if task.supervised:
         from neurobench.core.dataset import Dataset
@@ -188,12 +189,6 @@ def _check_determinism(task: Task, seed: int, steps: int) -> None:
             sequence = np.concatenate([whole.obs[i, : whole.length[i]] for i in range(whole.n)])[:steps]
             if not np.array_equal(inputs[0], sequence):
                 _fail(task, "determinism", "the Dataset with one row differs from the stream")
-
-
-def _comparable(records: list[dict[str, Any]]) -> str:
-    """Trial records as text, so that NaN conditions (a multitask trial's other tasks)
-    compare equal to themselves."""
-    return repr(records)
 
 
 def _oracle_action(task: Task, target: Any) -> Any:
