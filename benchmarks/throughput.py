@@ -28,6 +28,7 @@ import sys
 import time
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -247,16 +248,31 @@ def main() -> None:
     json_path = args.out / f"throughput-{stamp}.json"
     json_path.write_text(
         json.dumps(
-            {
-                "config": {k: str(v) for k, v in vars(args).items()},
-                "table": table,
-                "medians": medians,
-                "raw": rows,
-            },
+            _without_nan(
+                {
+                    "config": {k: str(v) for k, v in vars(args).items()},
+                    "table": table,
+                    "medians": medians,
+                    "raw": rows,
+                }
+            ),
             indent=1,
+            allow_nan=False,
         )
     )
     print(f"\nwrote {csv_path} and {json_path}")
+
+
+def _without_nan(value: Any) -> Any:
+    """``value`` with NaN (a figure one side lacks) as ``null``: strict JSON, which other
+    tools read."""
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _without_nan(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_nan(v) for v in value]
+    return value
 
 
 if __name__ == "__main__":
