@@ -246,6 +246,25 @@ def test_the_engine_view_records_periods_and_the_active_mask_freezes_environment
     assert result.view.step.tolist() == [1, 0, 1]
 
 
+def test_a_closed_loop_engine_holds_every_state_entry_of_an_inactive_environment():
+    from neurobench.core.make import single_agent
+
+    engine = single_agent(neurobench.make_task("MatchingPennies")).engine(4)  # algorithm 2 keeps per-session tables
+    engine.reset(0)
+    rng = np.random.default_rng(0)
+    for _ in range(60):  # some trials, so the opponent's counts are not all zero
+        engine.step(rng.integers(3, size=4))
+    before = {k: v.copy() for k, v in engine._state.items()}
+    active = np.array([True, False, True, True])
+    for _ in range(40):
+        result = engine.step(rng.integers(3, size=4), active=active)
+        assert result.reward[1] == 0.0
+        assert not result.ended[1]
+    for k, v in before.items():
+        np.testing.assert_array_equal(engine._state[k][1], v[1], err_msg=k)
+    assert not np.array_equal(engine._state["opponent.counts1_2"][0], before["opponent.counts1_2"][0])  # others went on
+
+
 def test_an_unseeded_reset_continues_the_stream():
     env = neurobench.make("PerceptualDecisionMaking", trials_per_episode=2)
     env.reset(seed=0)

@@ -122,11 +122,15 @@ class StepEngine(Engine):
             raise InvalidActionError("call reset() before step()")
         action = self.check(actions)
         target = self._target
-        previous = {k: v.copy() for k, v in self._state.items()} if active is not None else None
+        # environments outside ``active`` keep their state: only their rows are saved and put
+        # back (a game's opponent carries large per-session tables, too large to copy whole)
+        held = None if active is None else np.flatnonzero(~active)
+        saved = None if held is None else {k: v[held] for k, v in self._state.items()}
         state, out = self.task.step(self._state, action, self._nature, self._play)
         reward, ended = out.reward, out.ended
-        if active is not None and previous is not None:
-            state = {k: np.where(_rows(active, v), v, previous[k]) for k, v in state.items()}
+        if active is not None and saved is not None:
+            for k, rows in saved.items():
+                state[k][held] = rows
             reward = np.where(_rows(active, reward), reward, 0.0)
             ended = ended & active
         trials = None
