@@ -62,9 +62,10 @@ class Kind(IntEnum):
     NOGO = 5  # withhold: keep fixating through the window; any answer is wrong
 
 
-# Plain ints of those codes for per-step Python paths (the single env): on Python 3.11 a
-# read of an enum member goes through EnumType.__getattr__ and costs a few hundred ns.
-HOLD_CODE, GO_CODE = int(Kind.HOLD), int(Kind.GO)
+# Plain ints of those codes for per-step Python paths (the single env) and per-chunk ones (a
+# rule's phases): on Python 3.11 a read of an enum member, or numpy converting one, goes
+# through EnumType.__getattr__ and costs a few hundred ns.
+HOLD_CODE, GO_CODE, NOGO_CODE = int(Kind.HOLD), int(Kind.GO), int(Kind.NOGO)
 CORRECT_CODE, FAIL_CODE, MISS_CODE, ABORT_CODE = (
     int(Outcome.CORRECT),
     int(Outcome.FAIL),
@@ -177,12 +178,12 @@ class FixateThenChoose(ResponseRule):
 
     def phases(self, trials: TrialBuilder) -> tuple[np.ndarray, np.ndarray | None]:
         phase = np.zeros((trials.n, trials.max_length), dtype=np.int8)
-        trials.paint(phase, Kind.HOLD, *self.hold)
+        trials.paint(phase, HOLD_CODE, *self.hold)
         resume = None
         rows = np.arange(trials.n)
         for k, window in enumerate(self.windows):
             nogo = ~trials.any_nonzero(trials.target, *window)
-            code = np.where(nogo, Kind.NOGO, Kind.GO).astype(np.int8)
+            code = np.where(nogo, NOGO_CODE, GO_CODE).astype(np.int8)
             start, end = trials.periods[window[0]][0], trials.periods[window[-1]][1]
             if k < len(self.windows) - 1:
                 code |= SKIP

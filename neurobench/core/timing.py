@@ -81,6 +81,9 @@ class Constant(Duration):
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         return np.full(n, float(self.value))
 
+    def steps(self, rng: np.random.Generator, n: int, dt: float) -> np.ndarray:
+        return np.full(n, to_steps(float(self.value), dt), dtype=np.int32)
+
     @property
     def mean(self) -> float:
         return float(self.value)

@@ -276,7 +276,9 @@ class TrialBuilder:
         horizon = int(end.max()) if n else 0
         self._time = np.arange(horizon, dtype=np.int32)
         self._masks: dict[tuple[str, str], np.ndarray] = {}
-        self.obs = np.zeros((n, horizon, task.obs_channels.size), dtype=np.float32)
+        self._selectors: dict[tuple[str, ...], list[slice | np.ndarray]] = {}
+        self._channels = task.obs_channels
+        self.obs = np.zeros((n, horizon, self._channels.size), dtype=np.float32)
         self.target: np.ndarray = np.zeros((n, horizon, *task.target_shape), dtype=task.target_dtype)
         self.resume: np.ndarray | None = None  # set to override the rule's (branches)
         self.payoff: np.ndarray | None = None
@@ -294,7 +296,8 @@ class TrialBuilder:
         self._fixed = {}
         self.length = batch.length
         self._time = np.arange(batch.max_length, dtype=np.int32)
-        self._masks = {}
+        self._masks, self._selectors = {}, {}
+        self._channels = task.obs_channels
         self.obs, self.target = batch.obs, batch.target
         self.resume, self.payoff, self.credit = None, batch.payoff, batch.credit
         return self
@@ -316,7 +319,9 @@ class TrialBuilder:
     def paint(self, array: np.ndarray, value: Any, *periods: str) -> None:
         """Write ``value`` (broadcast per trial: shape ``[n, ...]`` or scalar) into
         ``array[n, T, ...]`` at the steps of ``periods``."""
-        per_step = np.expand_dims(np.asarray(value, dtype=array.dtype), 1) if np.ndim(value) else value
+        per_step = np.asarray(value, dtype=array.dtype)
+        if per_step.ndim:
+            per_step = per_step.reshape(per_step.shape[0], 1, *per_step.shape[1:])
         selectors = self._where(periods)
         for unit_array, unit_value in _by_unit(array, per_step):
             for where in selectors:
@@ -339,17 +344,17 @@ class TrialBuilder:
         ``value`` is a scalar, a per-unit vector ``[width]``, a per-trial scalar ``[n]``
         (one-unit channels) or per-trial vectors ``[n, width]``.
         """
-        view = self.obs[..., self.task.obs_channels[channel]]
+        view = self.obs[..., self._channels[channel]]
         self.paint(view, self._per_trial(value, view.shape[-1]), *(periods or tuple(self.periods)))
 
     def set_span(self, channel: str, value: Any, start: np.ndarray, stop: np.ndarray) -> None:
         """Set ``channel`` to ``value`` from step ``start`` to ``stop`` (per trial,
         exclusive): cues that do not coincide with a period."""
-        view = self.obs[..., self.task.obs_channels[channel]]
+        view = self.obs[..., self._channels[channel]]
         where = (self._time >= np.asarray(start)[:, None]) & (self._time < np.asarray(stop)[:, None])
         values = self._per_trial(value, view.shape[-1])
         for unit in range(view.shape[-1]):
-            np.copyto(view[..., unit], values[:, unit : unit + 1], where=where)
+            np.copyto(view[..., unit], values[:, unit : unit + 1] if values.ndim else values, where=where)
 
     def add_noise(
         self, rng: np.random.Generator, channel: str, *periods: str, std: float | None = None, sparse: bool = True
@@ -364,7 +369,7 @@ class TrialBuilder:
         sigma = np.float32(self.task.noise_std if std is None else std)
         if sigma == 0:
             return
-        view = self.obs[..., self.task.obs_channels[channel]]
+        view = self.obs[..., self._channels[channel]]
         for where in self._where(periods):
             if isinstance(where, slice):
                 window = view[:, where]
@@ -400,8 +405,11 @@ class TrialBuilder:
     def answer(self, action: Any, *periods: str) -> None:
         """Make ``action`` (scalar or per-trial ``[n]``; ``[n, k]`` values for continuous
         actions) the target in ``periods``."""
+        value = np.asarray(action, dtype=self.target.dtype)
         shape = (self.n, *self.task.target_shape)
-        self.paint(self.target, np.broadcast_to(np.asarray(action, dtype=self.target.dtype), shape), *periods)
+        if value.ndim and value.shape != shape:
+            value = np.broadcast_to(value, shape)
+        self.paint(self.target, value, *periods)
 
     def payoffs(self) -> np.ndarray:
         """The per-step, per-action reward array (created zero on first use)."""
@@ -431,7 +439,13 @@ class TrialBuilder:
 
     def _where(self, periods: tuple[str, ...]) -> list[slice | np.ndarray]:
         """Selectors of ``periods``: consecutive periods are merged into one run, written
-        as a slice if it sits at the same steps in every trial, else as a mask ``[n, T]``."""
+        as a slice if it sits at the same steps in every trial, else as a mask ``[n, T]``.
+        Kept per builder: a task paints the same periods into several arrays."""
+        if periods not in self._selectors:
+            self._selectors[periods] = self._runs(periods)
+        return self._selectors[periods]
+
+    def _runs(self, periods: tuple[str, ...]) -> list[slice | np.ndarray]:
         order = list(self.periods)
         try:
             positions = sorted({order.index(p) for p in periods})
@@ -456,8 +470,8 @@ class TrialBuilder:
 
     def _per_trial(self, value: Any, width: int) -> np.ndarray:
         values = np.asarray(value, dtype=np.float32)
-        if values.ndim == 0:
-            return np.broadcast_to(values, (self.n, width))
+        if values.ndim == 0:  # the same everywhere: painted as a scalar
+            return values
         if values.ndim == 1 and width == 1:
             return values.reshape(self.n, 1)
         if values.ndim == 1:
@@ -477,10 +491,14 @@ def _by_unit(array: np.ndarray, value: Any) -> list[tuple[np.ndarray, Any]]:
     if array.ndim == 2 or array.shape[-1] > NARROW_CHANNEL:
         return [(array, value)]
     value = np.asarray(value)
+    width = array.shape[-1]
     if value.ndim == 0:
-        return [(array[..., unit], value) for unit in range(array.shape[-1])]
-    value = np.broadcast_to(value, (*value.shape[:-1], array.shape[-1]))
-    return [(array[..., unit], value[..., unit]) for unit in range(array.shape[-1])]
+        return [(array[..., unit], value) for unit in range(width)]
+    if value.shape[-1] == 1:  # one value for every unit
+        shared = value[..., 0]
+        return [(array[..., unit], shared) for unit in range(width)]
+    value = np.broadcast_to(value, (*value.shape[:-1], width))  # raises on a wrong width
+    return [(array[..., unit], value[..., unit]) for unit in range(width)]
 
 
 def _add_by_unit(view: np.ndarray, values: np.ndarray) -> None:
