@@ -277,6 +277,7 @@ class TrialBuilder:
         self._time = np.arange(horizon, dtype=np.int32)
         self._masks: dict[tuple[str, str], np.ndarray] = {}
         self._selectors: dict[tuple[str, ...], list[slice | np.ndarray]] = {}
+        self._rows: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self._channels = task.obs_channels
         self.obs = np.zeros((n, horizon, self._channels.size), dtype=np.float32)
         self.target: np.ndarray = np.zeros((n, horizon, *task.target_shape), dtype=task.target_dtype)
@@ -296,7 +297,7 @@ class TrialBuilder:
         self._fixed = {}
         self.length = batch.length
         self._time = np.arange(batch.max_length, dtype=np.int32)
-        self._masks, self._selectors = {}, {}
+        self._masks, self._selectors, self._rows = {}, {}, {}
         self._channels = task.obs_channels
         self.obs, self.target = batch.obs, batch.target
         self.resume, self.payoff, self.credit = None, batch.payoff, batch.credit
@@ -322,13 +323,34 @@ class TrialBuilder:
         per_step = np.asarray(value, dtype=array.dtype)
         if per_step.ndim:
             per_step = per_step.reshape(per_step.shape[0], 1, *per_step.shape[1:])
-        selectors = self._where(periods)
-        for unit_array, unit_value in _by_unit(array, per_step):
-            for where in selectors:
-                if isinstance(where, slice):
+        for where in self._where(periods):
+            if isinstance(where, slice):
+                for unit_array, unit_value in _by_unit(array, per_step):
                     unit_array[:, where] = unit_value
-                else:
-                    np.copyto(unit_array, unit_value, where=where if unit_array.ndim == 2 else where[..., None])
+            else:
+                self._paint_steps(array, per_step, where)
+
+    def _paint_steps(self, array: np.ndarray, value: np.ndarray, mask: np.ndarray) -> None:
+        """``paint`` at the steps of a per-trial ``mask``. A wide channel gets one write of
+        each trial's value repeated over its steps, into the flat (trial, step) rows: about
+        twice as fast as a masked copy into its strided view. Narrow arrays take the masked
+        copy, which streams and there beats scattering rows."""
+        flat = _flat_rows_view(array)
+        if flat is None or (value.ndim and value.shape[0] != self.n):
+            for unit_array, unit_value in _by_unit(array, value):
+                np.copyto(unit_array, unit_value, where=mask if unit_array.ndim == 2 else mask[..., None])
+            return
+        rows, counts = self._rows_of(mask)
+        flat[rows] = np.repeat(value[:, 0], counts, axis=0) if value.ndim else value
+
+    def _rows_of(self, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The flat (trial, step) indices of a mask's steps, row-major (the order of
+        ``array[mask]``), and how many fall in each trial; kept with the mask."""
+        key = id(mask)
+        if key not in self._rows:
+            self._rows[key] = (mask, np.flatnonzero(mask), np.count_nonzero(mask, axis=1))
+        _, rows, counts = self._rows[key]
+        return rows, counts
 
     def any_nonzero(self, array: np.ndarray, *periods: str) -> np.ndarray:
         """Per trial: is ``array[n, T, ...]`` non-zero anywhere in ``periods``?"""
@@ -377,9 +399,10 @@ class TrialBuilder:
                 noise *= sigma
                 _add_by_unit(window, noise)
             elif sparse:
-                noise = _standard_noise(rng, (int(where.sum()), view.shape[-1]))
+                rows, _ = self._rows_of(where)
+                noise = _standard_noise(rng, (len(rows), view.shape[-1]))
                 noise *= sigma
-                view[where] += noise
+                _add_at_steps(view, where, rows, noise)
             else:
                 noise = _standard_noise(rng, view.shape)
                 noise *= where[..., None] * sigma
@@ -400,7 +423,7 @@ class TrialBuilder:
         valid = self._time[None, :] < self.length[:, None]
         noise = _standard_noise(rng, (int(self.length.sum()), self.obs.shape[2]))
         noise *= sigma
-        self.obs[valid] += noise
+        _add_at_steps(self.obs, valid, np.flatnonzero(valid), noise)
 
     def answer(self, action: Any, *periods: str) -> None:
         """Make ``action`` (scalar or per-trial ``[n]``; ``[n, k]`` values for continuous
@@ -499,6 +522,28 @@ def _by_unit(array: np.ndarray, value: Any) -> list[tuple[np.ndarray, Any]]:
         return [(array[..., unit], shared) for unit in range(width)]
     value = np.broadcast_to(value, (*value.shape[:-1], width))  # raises on a wrong width
     return [(array[..., unit], value[..., unit]) for unit in range(width)]
+
+
+def _flat_rows_view(array: np.ndarray) -> np.ndarray | None:
+    """A wide ``array[n, T, width]`` as ``[n * T, width]`` without a copy (a channel's
+    view of the observations qualifies); ``None`` for narrow arrays (see ``_by_unit``)
+    and where that needs a copy."""
+    if array.ndim != 3 or array.shape[-1] <= NARROW_CHANNEL:
+        return None
+    try:
+        return array.reshape(-1, *array.shape[2:], copy=False)
+    except ValueError:
+        return None
+
+
+def _add_at_steps(array: np.ndarray, mask: np.ndarray, rows: np.ndarray, values: np.ndarray) -> None:
+    """``array[mask] += values``, through the flat rows ``rows`` of ``mask`` where the
+    array is wide (about 1.5x faster on a ring channel's strided view)."""
+    flat = _flat_rows_view(array)
+    if flat is None:
+        array[mask] += values
+    else:
+        flat[rows] += values
 
 
 def _add_by_unit(view: np.ndarray, values: np.ndarray) -> None:

@@ -155,7 +155,7 @@ class RingTask(TimedTask):
             timing["decision"] = self.response_ms
         return timing
 
-    @property
+    @cached_property  # segments and hold periods are read per painted channel
     def segments(self) -> tuple[str, ...]:
         """The response windows: ``decision``, or one per 100 ms of a sequence answer
         (Mod-Cog's 1000 ms response; 500 ms in reaction-time forms)."""
@@ -167,7 +167,7 @@ class RingTask(TimedTask):
     def response_periods(self) -> tuple[str, ...]:
         return self.segments
 
-    @property
+    @cached_property
     def hold_periods(self) -> tuple[str, ...]:
         return tuple(p for p in resolved_timing(self) if p not in self.segments)
 
