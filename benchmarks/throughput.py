@@ -83,7 +83,10 @@ def measure(args: argparse.Namespace) -> list[dict]:
         tasks = [t for t in tasks if t in args.tasks]
     # Yang et al.'s tasks follow the paper here (dt 20, 32-unit rings, noise on every input):
     # also measured configured like NeuroGym's port, for like-for-like ratios
-    variants = {f"{t}@neurogym": [t, NEUROGYM_LIKE] for t in tasks if t.startswith("yang19.")}
+    variants: dict[str, list] = {}
+    if args.yang19 in ("both", "neurogym"):
+        variants = {f"{t}@neurogym": [t, NEUROGYM_LIKE] for t in tasks if t.startswith("yang19.")}
+    ours_measured = tasks if args.yang19 != "neurogym" else [t for t in tasks if not t.startswith("yang19.")]
     variants.update({g: [g, {}] for g in GAMES if not args.tasks or g in args.tasks})
     base = {
         "tasks": tasks,
@@ -101,7 +104,10 @@ def measure(args: argparse.Namespace) -> list[dict]:
     for round_index in range(args.rounds):
         for side, interpreter in sides if round_index % 2 == 0 else sides[::-1]:  # neither side always first
             started = time.perf_counter()
-            names = {"names": {t: theirs[t] for t in tasks}} if side == "neurogym" else {"variants": variants}
+            if side == "neurogym":
+                names: dict = {"names": {t: theirs[t] for t in tasks}}
+            else:
+                names = {"variants": variants, "tasks": ours_measured}
             config = {**base, "side": side, **names}
             for row in run_worker(interpreter, config):
                 if "error" in row:
@@ -216,6 +222,12 @@ def main() -> None:
         choices=["single", "target", "vec", "dataset"],
         default=["single", "target", "vec", "dataset"],
         help="target: the single env playing each step's target action (trials played through)",
+    )
+    parser.add_argument(
+        "--yang19",
+        choices=["both", "neurogym", "paper"],
+        default="both",
+        help="which of our settings of Yang et al.'s tasks to measure: the paper's, NeuroGym's port's, or both",
     )
     parser.add_argument("--vector-sizes", type=int, nargs="*", default=[16, 256, 1024])
     parser.add_argument("--dataset-batches", type=int, nargs="*", default=[32, 256])
