@@ -342,3 +342,26 @@ def test_interleaving_trials_equals_concatenating_then_reordering(ids, seed):
     for key, (start, end) in expected.periods.items():
         np.testing.assert_array_equal(start, got.periods[key][0])
         np.testing.assert_array_equal(end, got.periods[key][1])
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["PulseDecisionMaking", "ReadySetGo", "DawTwoStep", "ToneDetection", "yang19.dm1", "PerceptualDecisionMaking"],
+)
+def test_the_single_env_steps_the_same_whether_it_lists_its_tables_or_reads_them_in_place(name, monkeypatch):
+    import neurobench.core.trial_engine as trial_engine
+
+    def play(listed_per_played: float) -> list:
+        monkeypatch.setattr(trial_engine, "_LISTED_PER_PLAYED", listed_per_played)
+        env = neurobench.make(name)
+        env.reset(seed=3)
+        rng = np.random.default_rng(3)
+        steps = []
+        for _ in range(3000):
+            obs, reward, _, truncated, info = env.step(int(rng.integers(env.action_space.n)))
+            steps.append((obs.tobytes(), reward, repr(info)))
+            if truncated:
+                env.reset()
+        return steps
+
+    assert play(float("inf")) == play(0.0)  # every chunk listed / every chunk read in place

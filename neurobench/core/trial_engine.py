@@ -32,8 +32,7 @@ from neurobench.core.trials import TrialBatch
 
 _NONE, _CORRECT, _MISS = int(Outcome.NONE), int(Outcome.CORRECT), int(Outcome.MISS)
 _END, _SKIP = int(Move.END), int(Move.SKIP)
-_EAGER_ENTRIES = 512  # (steps x actions) of a chunk's longest trial up to which the single env lists its tables
-_LISTED_PER_PLAYED = 16  # entries listed per step played past which reading tables in place is cheaper
+_LISTED_PER_PLAYED = 16  # table entries listed per step played past which reading them in place is cheaper
 
 
 class TrialEngine(Engine):
@@ -436,12 +435,16 @@ class TrialSession(Session):
         """Convert a new chunk's per-trial values to flat lists once: indexing lists is
         several times faster than numpy scalars, and a slice per trial costs far less than
         a conversion per trial, which is what keeps one-step trials (bandits) cheap. Flat,
-        not nested: millions of small lists would wake the garbage collector. Tables of
-        trials with many steps times actions (rings) stay arrays, read entry by entry: a
-        trial ended early (a broken fixation) then costs only the steps it had. So do the
-        tables of a chunk after one whose trials mostly ended early (a random player
-        of ToneDetection leaves 3 trials in 4 at their first step). Either way the values
-        are the same; only the speed differs."""
+        not nested: millions of small lists would wake the garbage collector.
+
+        Listing pays for every table entry (steps x actions) of every trial, about 15 ns
+        each; reading in place only for the entries played, about 60 ns each (a list
+        index: 12). So tables stay arrays, read entry by entry, where more than
+        ``_LISTED_PER_PLAYED`` entries would be listed per step played: wide action spaces
+        (the 33 ring outputs of Yang et al.'s tasks), and the chunk after one whose trials
+        mostly ended early (a random player of ToneDetection leaves 3 trials in 4 at their
+        first step). Long trials on few actions (PulseDecisionMaking: 250 steps x 3) are
+        listed. Either way the values are the same; only the speed differs."""
         self._chunk = chunk
         self._chunk_n = chunk.n
         self._row = 0
@@ -455,10 +458,12 @@ class TrialSession(Session):
             return
         self._targets = chunk.target.reshape(-1).tolist()
         self._tables = tabulate(self.task, chunk)
-        entries = chunk.max_length * self._n_actions
-        sparse = self._played > 0 and self._listed > _LISTED_PER_PLAYED * self._played  # trials ending early
-        self._listed, self._played = chunk.n * entries, 0
-        self._lazy = entries > _EAGER_ENTRIES or sparse
+        listed = chunk.n * chunk.max_length * self._n_actions
+        # Measured on the last chunk's play (trials that ended early count); before any play,
+        # estimated as if every trial ran to its end.
+        per_played = self._listed / self._played if self._played else listed / max(int(chunk.length.sum()), 1)
+        self._listed, self._played = listed, 0
+        self._lazy = per_played > _LISTED_PER_PLAYED
         if not self._lazy:
             flat = {name: table.reshape(-1).tolist() for name, table in self._tables.items()}
             self._reward, self._event, self._next, self._answered = (
