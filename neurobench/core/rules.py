@@ -136,7 +136,7 @@ class LookupTable:
     def states(self, phase: np.ndarray, target: np.ndarray) -> np.ndarray:
         return phase.astype(np.int32) * self.n_actions + target
 
-    def keys(self, states: np.ndarray, action: np.ndarray) -> np.ndarray:
+    def keys(self, states: np.ndarray, action: np.ndarray | int) -> np.ndarray:
         return states * self.n_actions + action
 
 

@@ -32,6 +32,9 @@ from neurobench.core.trials import TrialBatch
 
 _NONE, _CORRECT, _MISS = int(Outcome.NONE), int(Outcome.CORRECT), int(Outcome.MISS)
 _END, _SKIP = int(Move.END), int(Move.SKIP)
+_CODES = np.arange(len(Outcome))
+_FINAL = np.where(_CODES == _NONE, _MISS, _CODES).astype(np.int8)  # per outcome code: a trial left unset is a miss
+_SUCCESS = (_FINAL == _CORRECT).astype(np.float64)  # per outcome code: the score of a trial without partial credit
 _LISTED_PER_PLAYED = 16  # table entries listed per step played past which reading them in place is cheaper
 
 
@@ -126,7 +129,7 @@ class TrialEngine(Engine):
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         table = self._table
         assert table is not None
-        key = table.keys(self._state.take(flat), action)
+        key = self._first_key.take(flat) + action  # a table's keys of one state are consecutive, by action
         reward, event = table.reward.take(key), table.event.take(key)
         answered = table.answered.take(key)
         per_action = flat * self._n_actions + action
@@ -170,7 +173,7 @@ class TrialEngine(Engine):
         self._target = batch.target.reshape(batch.n * batch.max_length, *batch.target.shape[2:])
         self._phase = batch.phase.reshape(-1)
         if self._table is not None:
-            self._state = self._table.states(batch.phase, batch.target).reshape(-1)
+            self._first_key = self._table.keys(self._table.states(batch.phase, batch.target), 0).reshape(-1)
         self._resume = None if batch.resume is None else batch.resume.reshape(-1)
         self._resume_per_action = batch.resume is not None and batch.resume.ndim == 3
         self._payoff = None if batch.payoff is None else batch.payoff.reshape(-1)
@@ -184,11 +187,8 @@ class TrialEngine(Engine):
         """Per-environment records of the trials that ended (meaningful where ``ended``).
         Every trial passes the last step of a response window or answers, so its
         outcome is set; one that somehow is not counts as a miss."""
-        outcome = np.where(self._outcome == _NONE, _MISS, self._outcome).astype(np.int8)
-        if self._credit is None:
-            score = (outcome == Outcome.CORRECT).astype(np.float64)
-        else:
-            score = np.where(outcome >= _MISS, 0.0, self._score)
+        outcome = _FINAL.take(self._outcome)
+        score = _SUCCESS.take(self._outcome) if self._credit is None else np.where(outcome >= _MISS, 0.0, self._score)
         batch = cast(TrialBatch, self._batch)  # trials end only after reset() dealt them
         records = {
             "index": batch.index.take(rows),
@@ -203,12 +203,9 @@ class TrialEngine(Engine):
 
     def _reaction_times(self, rows: np.ndarray, ended: np.ndarray) -> np.ndarray:
         """ms from the first step of the trial's first response window to the answer (the
-        step that gave it included); -1 without an answer. Computed for ended trials only."""
-        rt = np.full(len(rows), -1.0)
-        done = np.flatnonzero(ended & (self._answered_at >= 0))
-        if len(done):
-            rt[done] = (self._answered_at[done] - self._opened.take(rows[done]) + 1) * self.task.dt
-        return rt
+        step that gave it included); -1 without an answer, and where no trial ended."""
+        answered = ended & (self._answered_at >= 0)
+        return np.where(answered, (self._answered_at - self._opened.take(rows) + 1) * self.task.dt, -1.0)
 
 
 def window_codes(task: TrialTask, phase: np.ndarray) -> np.ndarray:
